@@ -1,0 +1,78 @@
+/**
+ * Energy reference table (ERT): per component, per action, energy in pJ.
+ * Storage actions are per vector access (one block); `compute` is per MAC;
+ * `leak` is per cycle per utilized instance.
+ */
+
+export interface EnergyAction {
+  readonly name: string;
+  readonly arguments?: Readonly<Record<string, number | string>>;
+  readonly energy: number;
+}
+
+export interface EnergyReferenceTable {
+  /** Keyed by component name (the last element of Timeloop's dotted path). */
+  readonly components: Readonly<Record<string, readonly EnergyAction[]>>;
+}
+
+/** Per-level energies resolved the way Timeloop maps ERT actions to operations. */
+export interface StorageEnergies {
+  readonly read: number;
+  readonly fill: number;
+  readonly update: number;
+  readonly leak: number;
+}
+
+const READ_ACTIONS = ['random_read', 'read'];
+const FILL_ACTIONS = ['random_fill', 'random_write', 'fill', 'write'];
+const UPDATE_ACTIONS = ['random_update', 'random_write', 'update', 'write'];
+const LEAK_ACTIONS = ['leak'];
+const COMPUTE_ACTIONS = ['mac_random', 'mult_random', 'mac', 'mult', 'compute'];
+
+/**
+ * Timeloop keeps one value per action name: the largest energy among entries
+ * that differ only by arguments.
+ */
+function actionMap(actions: readonly EnergyAction[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const a of actions) {
+    const prev = m.get(a.name);
+    if (prev === undefined || a.energy > prev) m.set(a.name, a.energy);
+  }
+  return m;
+}
+
+function firstMatch(m: Map<string, number>, names: readonly string[], fallback: number): number {
+  for (const n of names) {
+    const v = m.get(n);
+    if (v !== undefined) return v;
+  }
+  return fallback;
+}
+
+export class MissingEnergyError extends Error {
+  constructor(readonly component: string) {
+    super(`no energy table entry for component '${component}'`);
+  }
+}
+
+export function storageEnergies(ert: EnergyReferenceTable, component: string): StorageEnergies {
+  const actions = ert.components[component];
+  if (!actions) throw new MissingEnergyError(component);
+  const m = actionMap(actions);
+  // A missing read/fill/update falls back to the component's largest action energy.
+  let max = 0;
+  for (const v of m.values()) max = Math.max(max, v);
+  return {
+    read: firstMatch(m, READ_ACTIONS, max),
+    fill: firstMatch(m, FILL_ACTIONS, max),
+    update: firstMatch(m, UPDATE_ACTIONS, max),
+    leak: firstMatch(m, LEAK_ACTIONS, 0),
+  };
+}
+
+export function computeEnergy(ert: EnergyReferenceTable, component: string): number {
+  const actions = ert.components[component];
+  if (!actions) throw new MissingEnergyError(component);
+  return firstMatch(actionMap(actions), COMPUTE_ACTIONS, 0);
+}

@@ -1,0 +1,736 @@
+/**
+ * Nest analysis: walks the loop nest and measures, for every loop that
+ * bounds a tile (storage boundaries and master spatial loops), the largest
+ * tile it holds and how many elements its children request from it, as a
+ * histogram by multicast and scatter factor.
+ *
+ * This follows Timeloop's semantics (see ../../README.md, "Fidelity"):
+ * children fetch only the difference between their tile at one iteration
+ * and the previous one (reset when the tile's stride changes), temporal loops
+ * are simulated for iterations #0, #1 and, when needed, the last ones and
+ * extrapolated in between, spatial fanouts simulate the first instance and
+ * translate its deltas to the others, identical deltas of sibling instances
+ * are multicast, and neighbours that received the same data in the previous
+ * step can forward it over links when that saves parent accesses.
+ */
+import type { Problem } from '../workload/problem.ts';
+import type { LoopNest } from './loop-nest.ts';
+import { TIME, SPACE_X } from './loop-nest.ts';
+import { PointSet, sameTranslation, type Translation } from './point-set.ts';
+
+/** Parent accesses at one (multicast, scatter) signature. */
+export interface AccessStat {
+  readonly multicast: number;
+  readonly scatter: number;
+  accesses: number;
+  hops: number;
+  unicastHops: number;
+}
+
+/** Histogram of accesses by (multicast, scatter), kept sorted like Timeloop's std::map. */
+export class AccessHistogram {
+  entries: AccessStat[] = [];
+
+  at(multicast: number, scatter: number): AccessStat {
+    for (const e of this.entries) if (e.multicast === multicast && e.scatter === scatter) return e;
+    const e: AccessStat = { multicast, scatter, accesses: 0, hops: 0, unicastHops: 0 };
+    let i = 0;
+    while (
+      i < this.entries.length &&
+      (this.entries[i].multicast < multicast ||
+        (this.entries[i].multicast === multicast && this.entries[i].scatter < scatter))
+    )
+      i++;
+    this.entries.splice(i, 0, e);
+    return e;
+  }
+
+  accumulate(other: AccessHistogram): void {
+    for (const o of other.entries) {
+      const e = this.at(o.multicast, o.scatter);
+      e.accesses += o.accesses;
+      e.hops += o.hops;
+      e.unicastHops += o.unicastHops;
+    }
+  }
+
+  divide(n: number): void {
+    for (const e of this.entries) {
+      e.accesses /= n;
+      e.hops /= n;
+      e.unicastHops /= n;
+    }
+  }
+
+  total(): number {
+    let t = 0;
+    for (const e of this.entries) t += e.accesses;
+    return t;
+  }
+
+  /** Σ accesses × multicast: element deliveries to children. */
+  weighted(): number {
+    let t = 0;
+    for (const e of this.entries) t += e.accesses * e.multicast;
+    return t;
+  }
+
+  clone(): AccessHistogram {
+    const h = new AccessHistogram();
+    h.entries = this.entries.map((e) => ({ ...e }));
+    return h;
+  }
+}
+
+/** Per-dataspace point sets over the operation space's projections. */
+type OperationSpace = PointSet[];
+
+class ElementState {
+  lastPointSet: OperationSpace;
+  lastTranslations: Translation[];
+  maxSize: number[];
+  accessStats: AccessHistogram[];
+  prevSpatialDeltas = new Map<number, OperationSpace>();
+  linkTransfers: number[];
+
+  constructor(orders: readonly number[]) {
+    this.lastPointSet = orders.map((o) => new PointSet(o));
+    this.lastTranslations = orders.map(() => null);
+    this.maxSize = orders.map(() => 0);
+    this.accessStats = orders.map(() => new AccessHistogram());
+    this.linkTransfers = orders.map(() => 0);
+  }
+}
+
+/** What one tile-bounding loop saw, averaged over the instances simulated. */
+export interface LoopTile {
+  size: number;
+  accessStats: AccessHistogram;
+  linkTransfers: number;
+  /** Instances of this loop's tile: product of the spatial loops above it. */
+  replicationFactor: number;
+  /** Fanout to the next inner level (1 for temporal loops). */
+  fanout: number;
+  isBoundary: boolean;
+  isMasterSpatial: boolean;
+}
+
+export interface NestAnalysisResult {
+  /** Per dataspace, the tiles of the valid loops, innermost first. */
+  tiles: LoopTile[][];
+  /** MAC instances used (replication × fanout of the innermost valid loop). */
+  computeReplication: number;
+  /** Average compute iterations per MAC instance. */
+  computeAccesses: number;
+  /** Product of all temporal loop bounds. */
+  maxTemporalIterations: number;
+  imperfect: boolean;
+}
+
+export interface NestAnalysisOptions {
+  linkTransfers: boolean;
+}
+
+export function analyzeNest(
+  problem: Problem,
+  nest: LoopNest,
+  options: NestAnalysisOptions = { linkTransfers: true },
+): NestAnalysisResult {
+  return new NestAnalysis(problem, nest, options).run();
+}
+
+class NestAnalysis {
+  private readonly loops;
+  private readonly n: number;
+  private readonly ndims: number;
+  private readonly nds: number;
+  private readonly orders: number[];
+  private readonly isBoundary: boolean[];
+  private readonly archLevel: number[];
+  private readonly master: boolean[];
+  private readonly numSpatialElems: number[];
+  private readonly logicalFanout: number[];
+  private readonly logicalFanoutX: number[];
+  private readonly logicalFanoutY: number[];
+  private readonly vectorStrides: number[][];
+  private readonly moldHigh: number[][];
+  private readonly moldHighResidual: number[][];
+  private readonly liveState: Map<string, ElementState>[];
+  private readonly computeInfo = new Map<string, number>();
+  private readonly indices: number[];
+  private readonly curTransform: number[];
+  private readonly spaceStamp: number[] = [];
+  private numEpochs = 1;
+  private readonly imperfect: boolean;
+
+  constructor(
+    private readonly problem: Problem,
+    private readonly nest: LoopNest,
+    private readonly options: NestAnalysisOptions,
+  ) {
+    this.loops = nest.loops;
+    this.n = nest.loops.length;
+    this.ndims = problem.dimensions.length;
+    this.nds = problem.dataspaces.length;
+    this.orders = problem.dataspaces.map((d) => d.projection.length);
+    this.indices = new Array<number>(this.n).fill(0);
+    this.curTransform = new Array<number>(this.ndims).fill(0);
+    this.liveState = Array.from({ length: this.n }, () => new Map<string, ElementState>());
+    this.imperfect = nest.loops.some((l) => l.end !== l.residualEnd);
+
+    // Spatial element counts and master spatial loops (the outermost of a run of spatial loops).
+    this.numSpatialElems = new Array<number>(this.n).fill(1);
+    this.master = new Array<boolean>(this.n).fill(false);
+    let product = 1;
+    let prevSpatial = false;
+    for (let l = this.n - 1; l >= 0; l--) {
+      this.numSpatialElems[l] = product;
+      if (this.loops[l].space !== TIME) {
+        this.master[l] = !prevSpatial;
+        product *= this.loops[l].end;
+        prevSpatial = true;
+      } else {
+        prevSpatial = false;
+      }
+    }
+
+    this.isBoundary = new Array<boolean>(this.n).fill(false);
+    this.archLevel = new Array<number>(this.n).fill(0);
+    let loopLevel = 0;
+    nest.boundaries.forEach((b, s) => {
+      this.isBoundary[b] = true;
+      for (; loopLevel <= b; loopLevel++) this.archLevel[loopLevel] = s;
+    });
+
+    this.logicalFanout = new Array<number>(this.n).fill(1);
+    this.logicalFanoutX = new Array<number>(this.n).fill(1);
+    this.logicalFanoutY = new Array<number>(this.n).fill(1);
+    for (let l = this.n - 1; l >= 0; l--) {
+      if (this.loops[l].space === TIME) continue;
+      if (!this.master[l]) {
+        this.logicalFanout[l] = 0;
+        continue;
+      }
+      let next = l;
+      let scale = 1;
+      while (this.loops[next].space !== TIME) {
+        if (this.loops[next].space === SPACE_X) this.logicalFanoutX[l] *= this.loops[next].end;
+        else this.logicalFanoutY[l] *= this.loops[next].end;
+        if (next > 0) next--;
+        else {
+          scale = this.loops[0].end;
+          break;
+        }
+      }
+      this.logicalFanout[l] = (this.numSpatialElems[next] / this.numSpatialElems[l]) * scale;
+    }
+
+    this.vectorStrides = [];
+    this.moldHigh = [];
+    this.moldHighResidual = [];
+    const curScale = new Array<number>(this.ndims).fill(1);
+    const curScaleResidual = new Array<number>(this.ndims).fill(1);
+    for (let l = 0; l < this.n; l++) {
+      const { dim, end, residualEnd } = this.loops[l];
+      this.vectorStrides.push(curScale.slice());
+      curScaleResidual[dim] += curScale[dim] * (residualEnd - 1);
+      curScale[dim] *= end;
+      this.moldHigh.push(curScale.map((c) => c - 1));
+      this.moldHighResidual.push(curScaleResidual.map((c) => c - 1));
+    }
+  }
+
+  run(): NestAnalysisResult {
+    this.numEpochs = 1;
+    this.computeDeltas(this.n - 1);
+    return this.collect();
+  }
+
+  private stampKey(dropLast: boolean): string {
+    const len = dropLast ? this.spaceStamp.length - 1 : this.spaceStamp.length;
+    let k = '';
+    for (let i = 0; i < len; i++) k += this.spaceStamp[i] + '/';
+    return k;
+  }
+
+  private state(l: number, key: string): ElementState {
+    let s = this.liveState[l].get(key);
+    if (!s) {
+      s = new ElementState(this.orders);
+      this.liveState[l].set(key, s);
+    }
+    return s;
+  }
+
+  private isLastGlobalIteration(level: number, dim: number): boolean {
+    for (let l = level; l < this.n; l++) {
+      const loop = this.loops[l];
+      if (loop.dim !== dim) continue;
+      if (this.indices[l] + 1 < loop.residualEnd) return false;
+    }
+    return true;
+  }
+
+  /** The tile of loop `l` at the current position of the enclosing loops. */
+  private currentWorkingSet(l: number): OperationSpace {
+    const low = new Array<number>(this.ndims);
+    const high = new Array<number>(this.ndims);
+    for (let d = 0; d < this.ndims; d++) {
+      low[d] = this.curTransform[d];
+      high[d] =
+        this.curTransform[d] +
+        (this.isLastGlobalIteration(l + 1, d) ? this.moldHighResidual[l][d] : this.moldHigh[l][d]);
+    }
+    return this.project(low, high);
+  }
+
+  /** Projects the operation-space box [low, high] (inclusive) onto every dataspace. */
+  private project(low: readonly number[], high: readonly number[]): OperationSpace {
+    const out: OperationSpace = [];
+    for (const ds of this.problem.dataspaces) {
+      const order = ds.projection.length;
+      const lo = new Array<number>(order);
+      const hi = new Array<number>(order);
+      for (let r = 0; r < order; r++) {
+        let a = 0;
+        let b = 0;
+        for (const t of ds.projection[r]) {
+          if (t.coefficient < 0) {
+            a += high[t.dimension] * t.coefficient;
+            b += low[t.dimension] * t.coefficient;
+          } else {
+            a += low[t.dimension] * t.coefficient;
+            b += high[t.dimension] * t.coefficient;
+          }
+        }
+        lo[r] = a;
+        hi[r] = b + 1;
+      }
+      out.push(PointSet.ofBox(order, lo, hi));
+    }
+    return out;
+  }
+
+  private operationPoint(): number[] {
+    const p = new Array<number>(this.ndims).fill(0);
+    for (let l = 0; l < this.n; l++) {
+      const d = this.loops[l].dim;
+      p[d] += this.vectorStrides[l][d] * this.indices[l];
+    }
+    return p;
+  }
+
+  private projectPoint(p: readonly number[], into: OperationSpace): void {
+    this.problem.dataspaces.forEach((ds, i) => {
+      const q = ds.projection.map((rank) => {
+        let v = 0;
+        for (const t of rank) v += p[t.dimension] * t.coefficient;
+        return v;
+      });
+      into[i].addPoint(q);
+    });
+  }
+
+  private computeDeltas(l: number): OperationSpace {
+    if (this.isBoundary[l]) this.spaceStamp.push(0);
+    const key = this.stampKey(true);
+    const state = this.state(l, key);
+
+    if (this.loops[l].space !== TIME) this.computeSpatialWorkingSet(l);
+    else this.computeTemporalWorkingSet(l, state);
+
+    const pointSet = this.currentWorkingSet(l);
+    if (this.isBoundary[l] || this.master[l]) {
+      for (let pv = 0; pv < this.nds; pv++) {
+        state.maxSize[pv] = Math.max(state.maxSize[pv], pointSet[pv].size());
+      }
+    }
+
+    // Subtract the previous tile unless the tile's stride changed direction or magnitude.
+    for (let pv = 0; pv < this.nds; pv++) {
+      const prev = state.lastPointSet[pv];
+      const cur = pointSet[pv];
+      const translation: Translation = prev.isEmpty() ? null : prev.translationTo(cur);
+      const prevTranslation = state.lastTranslations[pv];
+      if (prevTranslation === null) {
+        state.lastPointSet[pv] = cur.clone();
+        cur.subtract(prev);
+        state.lastTranslations[pv] = translation;
+      } else if (sameTranslation(translation, prevTranslation)) {
+        state.lastPointSet[pv] = cur.clone();
+        cur.subtract(prev);
+      } else {
+        state.lastPointSet[pv] = cur.clone();
+        state.lastTranslations[pv] = null;
+      }
+    }
+
+    if (this.isBoundary[l]) this.spaceStamp.pop();
+    return pointSet;
+  }
+
+  private computeTemporalWorkingSet(l: number, state: ElementState): void {
+    const loop = this.loops[l];
+    const end = this.isLastGlobalIteration(l + 1, loop.dim) ? loop.residualEnd : loop.end;
+    const numIterations = end;
+
+    if (l === 0) {
+      const body = numIterations * this.numEpochs;
+      const key = this.stampKey(true);
+      this.computeInfo.set(key, (this.computeInfo.get(key) ?? 0) + body);
+      for (let pv = 0; pv < this.nds; pv++) state.accessStats[pv].at(1, 1).accesses += body;
+      return;
+    }
+
+    const sizes: number[][] = [];
+    const scales: number[] = [];
+    const runLast = this.imperfect;
+    const runSecondLast = this.imperfect;
+    const dim = loop.dim;
+    const scale = this.vectorStrides[l][dim];
+    const savedTransform = this.curTransform[dim];
+    const sizesOf = (os: OperationSpace) => os.map((s) => s.size());
+
+    this.indices[l] = 0;
+    if (numIterations >= 1) {
+      sizes.push(sizesOf(this.computeDeltas(l - 1)));
+      scales.push(1);
+      this.curTransform[dim] += scale;
+      this.indices[l] += 1;
+    }
+    if (
+      (runSecondLast && numIterations >= 4) ||
+      (runLast && !runSecondLast && numIterations >= 3) ||
+      (!runLast && numIterations >= 2)
+    ) {
+      let virtual = runLast ? numIterations - 2 : numIterations - 1;
+      if (runSecondLast) virtual -= 1;
+      const savedEpochs = this.numEpochs;
+      this.numEpochs *= virtual;
+      sizes.push(sizesOf(this.computeDeltas(l - 1)));
+      this.numEpochs = savedEpochs;
+      scales.push(virtual);
+      this.curTransform[dim] += scale * virtual;
+      this.indices[l] += virtual;
+    }
+    if (runSecondLast && numIterations >= 3) {
+      const delta = this.computeDeltas(l - 1);
+      if (numIterations >= 4) scales[scales.length - 1]++;
+      else {
+        sizes.push(sizesOf(delta));
+        scales.push(1);
+      }
+      this.curTransform[dim] += scale;
+      this.indices[l] += 1;
+    }
+    if (runLast && numIterations >= 2) {
+      const delta = this.computeDeltas(l - 1);
+      if (!runSecondLast && numIterations >= 3) scales[scales.length - 1]++;
+      else {
+        sizes.push(sizesOf(delta));
+        scales.push(1);
+        this.curTransform[dim] += scale;
+      }
+      this.indices[l] += 1;
+    }
+    this.curTransform[dim] = savedTransform;
+
+    if (this.isBoundary[l - 1]) {
+      for (let pv = 0; pv < this.nds; pv++) {
+        let total = 0;
+        for (let i = 0; i < sizes.length; i++) total += sizes[i][pv] * scales[i];
+        state.accessStats[pv].at(1, 1).accesses += total * this.numEpochs;
+      }
+    }
+  }
+
+  private computeSpatialWorkingSet(l: number): void {
+    const deltas = new Map<number, OperationSpace>();
+    const skewTable = new Map<number, number>();
+    this.fillSpatialDeltas(l, deltas, skewTable, 0, 0, l);
+
+    const state = this.state(l, this.stampKey(true));
+    const all = () => Array.from({ length: this.nds }, () => new Set<number>(deltas.keys()));
+
+    const without = this.multicastAccesses(l, deltas, all());
+    let chosen = without;
+    if (this.options.linkTransfers) {
+      const unaccounted = all();
+      const linkTransfers = this.linkTransfers(l, deltas, unaccounted, state);
+      const withLinks = this.multicastAccesses(l, deltas, unaccounted);
+      chosen = without.slice();
+      for (let pv = 0; pv < this.nds; pv++) {
+        if (withLinks[pv].total() < without[pv].total()) {
+          state.linkTransfers[pv] += linkTransfers[pv];
+          chosen[pv] = withLinks[pv];
+        }
+      }
+    }
+    for (let pv = 0; pv < this.nds; pv++) state.accessStats[pv].accumulate(chosen[pv]);
+  }
+
+  private fillSpatialDeltas(
+    l: number,
+    deltas: Map<number, OperationSpace>,
+    skewTable: Map<number, number>,
+    baseIndex: number,
+    extrapolationStride: number,
+    extrapolationLevel: number,
+  ): void {
+    const loop = this.loops[l];
+    const dim = loop.dim;
+    const end = this.isLastGlobalIteration(l + 1, dim) ? loop.residualEnd : loop.end;
+    baseIndex *= end;
+
+    if (l === 0) {
+      for (let i = 0; i < end; i++) {
+        this.indices[0] = i;
+        const idx = baseIndex + i;
+        const os = this.orders.map((o) => new PointSet(o));
+        this.projectPoint(this.operationPoint(), os);
+        deltas.set(idx, os);
+        this.spaceStamp[this.spaceStamp.length - 1] = idx;
+        const key = this.stampKey(false);
+        this.computeInfo.set(key, (this.computeInfo.get(key) ?? 0) + this.numEpochs);
+      }
+      return;
+    }
+
+    const next = l - 1;
+    const scale = this.vectorStrides[l][dim];
+    const savedTransform = this.curTransform[dim];
+    // Spatial extrapolation simulates only the first instance and translates the rest.
+    const iterationsToRun = 1;
+    let iterationsRun = 0;
+
+    if (this.loops[next].space !== TIME) {
+      for (let i = 0; i < end; i++, iterationsRun++) {
+        this.indices[l] = i;
+        let nextStride = extrapolationStride * end;
+        let nextLevel = extrapolationLevel;
+        if (iterationsRun >= iterationsToRun) {
+          nextStride = 1;
+          nextLevel = l;
+        }
+        this.fillSpatialDeltas(next, deltas, skewTable, baseIndex + i, nextStride, nextLevel);
+        this.curTransform[dim] += scale;
+      }
+    } else {
+      if (extrapolationStride === 0) {
+        for (this.indices[l] = 0; this.indices[l] < end && iterationsRun < iterationsToRun; this.indices[l]++, iterationsRun++) {
+          const idx = baseIndex + this.indices[l];
+          skewTable.set(idx, idx);
+          this.spaceStamp[this.spaceStamp.length - 1] = idx;
+          deltas.set(idx, this.computeDeltas(next));
+          this.curTransform[dim] += scale;
+        }
+        extrapolationStride = 1;
+        extrapolationLevel = l;
+      } else {
+        extrapolationStride *= end;
+        this.indices[l] = 0;
+      }
+
+      let translation: number[][] = [];
+      if (this.indices[l] < end) translation = this.currentTranslation(extrapolationLevel);
+      for (; this.indices[l] < end; this.indices[l]++, iterationsRun++) {
+        const dst = baseIndex + this.indices[l];
+        const src = skewTable.get(dst - extrapolationStride);
+        if (src === undefined) throw new Error(`nest analysis: no delta to extrapolate instance ${dst} from`);
+        skewTable.set(dst, dst);
+        const srcDelta = deltas.get(src)!;
+        deltas.set(
+          dst,
+          srcDelta.map((s, pv) => {
+            const c = s.clone();
+            c.translate(translation[pv]);
+            return c;
+          }),
+        );
+      }
+    }
+    this.curTransform[dim] = savedTransform;
+  }
+
+  private currentTranslation(l: number): number[][] {
+    const dim = this.loops[l].dim;
+    const saved = this.curTransform[dim];
+    const first = this.currentWorkingSet(l);
+    this.curTransform[dim] += this.vectorStrides[l][dim];
+    const second = this.currentWorkingSet(l);
+    this.curTransform[dim] = saved;
+    return first.map((s, pv) => s.translationTo(second[pv]));
+  }
+
+  private meshSize(l: number): { h: number; v: number } {
+    const s = this.archLevel[l];
+    return {
+      h: Math.max(this.nest.fanoutX[s], this.logicalFanoutX[l]),
+      v: Math.max(this.nest.fanoutY[s], this.logicalFanoutY[l]),
+    };
+  }
+
+  /** Groups identical deltas of sibling instances into multicasts. */
+  private multicastAccesses(
+    l: number,
+    deltas: Map<number, OperationSpace>,
+    unaccounted: Set<number>[],
+  ): AccessHistogram[] {
+    const { h: hSize, v: vSize } = this.meshSize(l);
+    const vCenter = (vSize - 1) / 2;
+    const temp: Map<number, { accesses: number; scatter: number; hops: number; unicastHops: number }>[] =
+      Array.from({ length: this.nds }, () => new Map());
+    const entries = [...deltas.entries()];
+    for (let i = 0; i < entries.length; i++) {
+      const [idx, delta] = entries[i];
+      for (let pv = 0; pv < this.nds; pv++) {
+        if (!unaccounted[pv].has(idx)) continue;
+        unaccounted[pv].delete(idx);
+        const matches = [idx];
+        for (let j = i + 1; j < entries.length; j++) {
+          const [oidx, other] = entries[j];
+          if (unaccounted[pv].has(oidx) && delta[pv].equals(other[pv])) {
+            unaccounted[pv].delete(oidx);
+            matches.push(oidx);
+          }
+        }
+        const size = delta[pv].size();
+        if (size === 0) continue;
+        let t = temp[pv].get(matches.length);
+        if (!t) {
+          t = { accesses: 0, scatter: 0, hops: 0, unicastHops: 0 };
+          temp[pv].set(matches.length, t);
+        }
+        t.accesses += size * this.numEpochs;
+        t.scatter++;
+        // Hops from the array edge: along X to the farthest column, then vertical lines.
+        let hops = 0;
+        let unicastHops = 0;
+        let hMax = 0;
+        const vRange = new Map<number, { min: number; max: number }>();
+        for (const id of matches) {
+          const hId = id % hSize;
+          const vId = Math.floor(id / hSize);
+          hMax = Math.max(hMax, hId);
+          const r = vRange.get(hId);
+          if (!r) vRange.set(hId, { min: vId, max: vId });
+          else {
+            r.min = Math.min(r.min, vId);
+            r.max = Math.max(r.max, vId);
+          }
+          unicastHops += hId + Math.abs(vId - vCenter);
+        }
+        hops += hMax;
+        for (const r of vRange.values()) {
+          const minOff = r.min - vCenter;
+          const maxOff = r.max - vCenter;
+          if (minOff < 0) hops += -minOff;
+          if (maxOff > 0) hops += maxOff;
+        }
+        t.hops += hops;
+        t.unicastHops += unicastHops;
+      }
+    }
+    return temp.map((m) => {
+      const h = new AccessHistogram();
+      for (const [multicast, t] of m) {
+        const e = h.at(multicast, t.scatter);
+        e.accesses = t.accesses;
+        e.hops = (t.hops * t.accesses) / t.scatter;
+        e.unicastHops = (t.unicastHops * t.accesses) / t.scatter;
+      }
+      return h;
+    });
+  }
+
+  /**
+   * Marks instances whose delta equals what a mesh neighbour received in the
+   * previous step: they can get it over a link instead of from the parent.
+   */
+  private linkTransfers(
+    l: number,
+    deltas: Map<number, OperationSpace>,
+    unaccounted: Set<number>[],
+    state: ElementState,
+  ): number[] {
+    const { h: hSize, v: vSize } = this.meshSize(l);
+    const prev = state.prevSpatialDeltas;
+    const reuse = Array.from({ length: hSize * vSize }, () => new Array<boolean>(this.nds).fill(false));
+    const compare = (cur: number, other: number) => {
+      const c = deltas.get(cur);
+      const p = prev.get(other);
+      if (!c || !p) return;
+      for (let pv = 0; pv < this.nds; pv++) {
+        if (!c[pv].isEmpty() && c[pv].equals(p[pv])) reuse[cur][pv] = true;
+      }
+    };
+    const lin = (h: number, v: number) => v * hSize + h;
+    if (vSize > 1) {
+      for (let h = 0; h < hSize; h++) for (let v = 1; v < vSize; v++) compare(lin(h, v), lin(h, v - 1));
+      for (let h = 0; h < hSize; h++) for (let v = 0; v < vSize - 1; v++) compare(lin(h, v), lin(h, v + 1));
+    }
+    if (hSize > 1) {
+      for (let v = 0; v < vSize; v++) for (let h = 1; h < hSize; h++) compare(lin(h, v), lin(h - 1, v));
+      for (let v = 0; v < vSize; v++) for (let h = 0; h < hSize - 1; h++) compare(lin(h, v), lin(h + 1, v));
+    }
+    const transfers = new Array<number>(this.nds).fill(0);
+    for (const [idx, delta] of deltas) {
+      for (let pv = 0; pv < this.nds; pv++) {
+        if (reuse[idx]?.[pv]) {
+          transfers[pv] += delta[pv].size() * this.numEpochs;
+          unaccounted[pv].delete(idx);
+        }
+      }
+    }
+    state.prevSpatialDeltas = new Map(deltas);
+    return transfers;
+  }
+
+  private collect(): NestAnalysisResult {
+    const tiles: LoopTile[][] = Array.from({ length: this.nds }, () => []);
+    for (let l = 0; l < this.n; l++) {
+      if (this.loops[l].space !== TIME && !this.master[l]) continue;
+      const states = [...this.liveState[l].values()];
+      const count = states.length;
+      for (let pv = 0; pv < this.nds; pv++) {
+        const hist = new AccessHistogram();
+        let maxSize = 0;
+        let link = 0;
+        for (const s of states) {
+          hist.accumulate(s.accessStats[pv]);
+          maxSize += s.maxSize[pv];
+          link += s.linkTransfers[pv];
+        }
+        if (count > 0) {
+          hist.divide(count);
+          maxSize = Math.floor(maxSize / count);
+          link = Math.floor(link / count);
+        }
+        tiles[pv].push({
+          size: maxSize,
+          accessStats: hist,
+          linkTransfers: link,
+          replicationFactor: this.numSpatialElems[l],
+          fanout: this.logicalFanout[l],
+          isBoundary: this.isBoundary[l],
+          isMasterSpatial: this.master[l],
+        });
+      }
+    }
+
+    let maxTemporalIterations = 1;
+    for (const loop of this.loops) if (loop.space === TIME) maxTemporalIterations *= loop.end;
+
+    let computeReplication = 1;
+    for (let l = 0; l < this.n; l++) {
+      if (this.loops[l].space !== TIME && !this.master[l]) continue;
+      computeReplication = this.numSpatialElems[l] * this.logicalFanout[l];
+      break;
+    }
+    let sum = 0;
+    for (const v of this.computeInfo.values()) sum += v;
+    const computeAccesses = this.computeInfo.size > 0 ? sum / this.computeInfo.size : 0;
+
+    return { tiles, computeReplication, computeAccesses, maxTemporalIterations, imperfect: this.imperfect };
+  }
+}
