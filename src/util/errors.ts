@@ -1,0 +1,35 @@
+/**
+ * Errors caused by the user's input (a bad file, a missing field, an unknown
+ * command). The CLI prints them as one line, without a stack trace, and exits
+ * with code 2. Anything else that escapes is a bug: stack trace, exit code 1.
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    /** The file the problem is in, as the user named it. */
+    public readonly file?: string,
+    /** Where in the file: a field path (`architecture.subtree[0].local[1]`) or `line 12`. */
+    public readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** One line: `file: field: message`, leaving out the parts that are not known. */
+  format(): string {
+    const parts: string[] = [];
+    if (this.file !== undefined && this.file !== '') parts.push(this.file);
+    if (this.field !== undefined && this.field !== '') parts.push(this.field);
+    parts.push(oneLine(this.message));
+    return parts.join(': ');
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
+
+/** Collapses newlines so that a message always prints as a single line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
