@@ -580,21 +580,24 @@ class NestAnalysis {
     const vCenter = (vSize - 1) / 2;
     const temp: Map<number, { accesses: number; scatter: number; hops: number; unicastHops: number }>[] =
       Array.from({ length: this.nds }, () => new Map());
-    const entries = [...deltas.entries()];
-    for (let i = 0; i < entries.length; i++) {
-      const [idx, delta] = entries[i];
-      for (let pv = 0; pv < this.nds; pv++) {
+    for (let pv = 0; pv < this.nds; pv++) {
+      // Identical deltas form one multicast group; grouping by signature is the
+      // pairwise comparison Timeloop makes, in linear time.
+      const groups = new Map<string, number[]>();
+      const sizes = new Map<string, number>();
+      for (const [idx, delta] of deltas) {
         if (!unaccounted[pv].has(idx)) continue;
         unaccounted[pv].delete(idx);
-        const matches = [idx];
-        for (let j = i + 1; j < entries.length; j++) {
-          const [oidx, other] = entries[j];
-          if (unaccounted[pv].has(oidx) && delta[pv].equals(other[pv])) {
-            unaccounted[pv].delete(oidx);
-            matches.push(oidx);
-          }
+        const sig = delta[pv].signature();
+        const g = groups.get(sig);
+        if (g) g.push(idx);
+        else {
+          groups.set(sig, [idx]);
+          sizes.set(sig, delta[pv].size());
         }
-        const size = delta[pv].size();
+      }
+      for (const [sig, matches] of groups) {
+        const size = sizes.get(sig)!;
         if (size === 0) continue;
         let t = temp[pv].get(matches.length);
         if (!t) {

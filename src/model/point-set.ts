@@ -138,6 +138,15 @@ export class PointSet {
     return true;
   }
 
+  /**
+   * A key equal for two sets exactly when `equals` holds: the boxes, sorted.
+   * (Boxes of one set are disjoint, so there are no duplicates to confuse it.)
+   */
+  signature(): string {
+    if (this.boxes.length === 1) return boxKey(this.boxes[0]);
+    return this.boxes.map(boxKey).sort().join('|');
+  }
+
   /** Translation this → other: the rounded shift between volume-weighted centroids. */
   translationTo(other: PointSet): number[] {
     const ca = centroid(this);
@@ -164,6 +173,10 @@ export class PointSet {
       return { min, max };
     });
   }
+}
+
+function boxKey(b: Box): string {
+  return b.min.join(',') + ':' + b.max.join(',');
 }
 
 function centroid(s: PointSet): number[] | null {

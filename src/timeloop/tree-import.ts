@@ -8,6 +8,7 @@
 import type { Architecture, ArithmeticLevel, NetworkComponent, StorageLevel } from '../arch/architecture.ts';
 import type { EnergyAction, EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { LevelMapping, LoopBlock, Mapping, SpatialBlock } from '../mapping/mapping.ts';
+import { foldedSize } from '../mapping/mapping.ts';
 import type { DataSpace, Problem, ProjectionTerm } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -554,6 +555,21 @@ export function parseMapping(value: unknown, problem: Problem, arch: Architectur
   });
 
   const levels: LevelMapping[] = [];
+  for (let d = 0; d < nd; d++) {
+    const pairs: [number, number][] = [];
+    const parts: string[] = [];
+    for (let l = 0; l < n; l++) {
+      pairs.push([temporal[l].factors[d], temporal[l].residuals[d]]);
+      const sp = spatial[l];
+      if (sp) pairs.push([sp.factors[d], sp.residuals[d]]);
+      const f = (b: LoopBlock) => (b.residuals[d] !== b.factors[d] ? `${b.factors[d]},${b.residuals[d]}` : `${b.factors[d]}`);
+      parts.push(`${arch.storage[l].name} ${f(temporal[l])}${sp ? ` (spatial ${f(sp)})` : ''}`);
+    }
+    const size = foldedSize(pairs);
+    if (size !== problem.bounds[d]) {
+      fail(origin, `the factors of dimension '${problem.dimensions[d]}' multiply to ${size}, not to its size ${problem.bounds[d]} (${parts.join(', ')})`);
+    }
+  }
   for (let l = 0; l < n; l++) {
     const fan = (l + 1 < n ? arch.storage[l + 1] : arch.arithmetic);
     const hasFanout = fan.meshX * fan.meshY > arch.storage[l].meshX * arch.storage[l].meshY;
