@@ -12,6 +12,7 @@ import { foldedSize } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
 import { buildLoopNest, MappingShapeError, SPACE_X, TIME, type LoopNest } from './loop-nest.ts';
 import { analyzeNest, type NestAnalysisResult } from './nest-analysis.ts';
+import { analyzeInClosedForm, canAnalyzeInClosedForm } from './fast-analysis.ts';
 import type {
   DataspaceStats,
   Evaluation,
@@ -31,13 +32,21 @@ export interface ModelContext {
   readonly networkActions: ReadonlyMap<string, readonly EnergyAction[]>;
   /** Evaluate with Timeloop's link transfers between neighbouring instances (its default). */
   readonly linkTransfers: boolean;
+  /**
+   * `auto` uses the closed-form analysis where it provably gives the same
+   * result (axis-aligned problems, perfect factorizations, link transfers on)
+   * and the general nest walk elsewhere; the others force one of them.
+   */
+  readonly analysis: AnalysisChoice;
 }
+
+export type AnalysisChoice = 'auto' | 'general' | 'closed-form';
 
 export function prepareModel(
   problem: Problem,
   arch: Architecture,
   ert: EnergyReferenceTable,
-  options: { linkTransfers?: boolean } = {},
+  options: { linkTransfers?: boolean; analysis?: AnalysisChoice } = {},
 ): ModelContext {
   const networkActions = new Map<string, readonly EnergyAction[]>();
   for (const n of arch.networks) networkActions.set(n.name, ert.components[n.name] ?? []);
@@ -48,6 +57,7 @@ export function prepareModel(
     computeEnergy: computeEnergy(ert, arch.arithmetic.name),
     networkActions,
     linkTransfers: options.linkTransfers ?? true,
+    analysis: options.analysis ?? 'auto',
   };
 }
 
@@ -90,8 +100,17 @@ export function evaluateMapping(ctx: ModelContext, mapping: Mapping): Evaluation
     if (e instanceof MappingShapeError) return invalid(e.message, e.level);
     throw e;
   }
-  const analysis = analyzeNest(problem, nest, { linkTransfers: ctx.linkTransfers });
-  return finishEvaluation(ctx, mapping, nest, analysis);
+  return finishEvaluation(ctx, mapping, nest, runAnalysis(ctx, nest));
+}
+
+function runAnalysis(ctx: ModelContext, nest: LoopNest): NestAnalysisResult {
+  const closedFormOk = ctx.linkTransfers && canAnalyzeInClosedForm(ctx.problem, nest);
+  if (ctx.analysis === 'closed-form') {
+    if (!closedFormOk) throw new Error('the closed-form analysis needs an axis-aligned problem, perfect factors and link transfers on');
+    return analyzeInClosedForm(ctx.problem, nest);
+  }
+  if (ctx.analysis === 'auto' && closedFormOk) return analyzeInClosedForm(ctx.problem, nest);
+  return analyzeNest(ctx.problem, nest, { linkTransfers: ctx.linkTransfers });
 }
 
 /** Spatial expansion above each storage level (innermost first) and for the MACs. */

@@ -139,12 +139,120 @@ export function analyzeNest(
   return new NestAnalysis(problem, nest, options).run();
 }
 
+
+/**
+ * Hops to deliver one multicast group from the array edge: along X to the
+ * farthest column, then vertical lines from the row centre (Timeloop's
+ * routing assumption). `unicastHops` is the sum of each member's own path.
+ */
+export function groupHops(members: readonly number[], hSize: number, vSize: number): { hops: number; unicastHops: number } {
+  const vCenter = (vSize - 1) / 2;
+  let hops = 0;
+  let unicastHops = 0;
+  let hMax = 0;
+  const vRange = new Map<number, { min: number; max: number }>();
+  for (const id of members) {
+    const hId = id % hSize;
+    const vId = Math.floor(id / hSize);
+    hMax = Math.max(hMax, hId);
+    const r = vRange.get(hId);
+    if (!r) vRange.set(hId, { min: vId, max: vId });
+    else {
+      r.min = Math.min(r.min, vId);
+      r.max = Math.max(r.max, vId);
+    }
+    unicastHops += hId + Math.abs(vId - vCenter);
+  }
+  hops += hMax;
+  for (const r of vRange.values()) {
+    const minOff = r.min - vCenter;
+    const maxOff = r.max - vCenter;
+    if (minOff < 0) hops += -minOff;
+    if (maxOff > 0) hops += maxOff;
+  }
+  return { hops, unicastHops };
+}
+
+/** Structural facts about a loop nest that the analyses share. */
+export interface NestProperties {
+  /** Product of the spatial loop bounds strictly above each loop. */
+  numSpatialElems: number[];
+  /** The outermost loop of each run of spatial loops. */
+  master: boolean[];
+  isBoundary: boolean[];
+  /** Storage level (innermost first) owning each loop. */
+  archLevel: number[];
+  /** For master spatial loops: instances below (0 for other spatial loops, 1 for temporal). */
+  logicalFanout: number[];
+  logicalFanoutX: number[];
+  logicalFanoutY: number[];
+}
+
+export function nestProperties(nest: LoopNest): NestProperties {
+  const loops = nest.loops;
+  const n = loops.length;
+  const numSpatialElems = new Array<number>(n).fill(1);
+  const master = new Array<boolean>(n).fill(false);
+  let product = 1;
+  let prevSpatial = false;
+  for (let l = n - 1; l >= 0; l--) {
+    numSpatialElems[l] = product;
+    if (loops[l].space !== TIME) {
+      master[l] = !prevSpatial;
+      product *= loops[l].end;
+      prevSpatial = true;
+    } else {
+      prevSpatial = false;
+    }
+  }
+  const isBoundary = new Array<boolean>(n).fill(false);
+  const archLevel = new Array<number>(n).fill(0);
+  let loopLevel = 0;
+  nest.boundaries.forEach((b, s) => {
+    isBoundary[b] = true;
+    for (; loopLevel <= b; loopLevel++) archLevel[loopLevel] = s;
+  });
+  const logicalFanout = new Array<number>(n).fill(1);
+  const logicalFanoutX = new Array<number>(n).fill(1);
+  const logicalFanoutY = new Array<number>(n).fill(1);
+  for (let l = n - 1; l >= 0; l--) {
+    if (loops[l].space === TIME) continue;
+    if (!master[l]) {
+      logicalFanout[l] = 0;
+      continue;
+    }
+    let next = l;
+    let scale = 1;
+    while (loops[next].space !== TIME) {
+      if (loops[next].space === SPACE_X) logicalFanoutX[l] *= loops[next].end;
+      else logicalFanoutY[l] *= loops[next].end;
+      if (next > 0) next--;
+      else {
+        scale = loops[0].end;
+        break;
+      }
+    }
+    logicalFanout[l] = (numSpatialElems[next] / numSpatialElems[l]) * scale;
+  }
+  return { numSpatialElems, master, isBoundary, archLevel, logicalFanout, logicalFanoutX, logicalFanoutY };
+}
+
+/** Mesh the link-transfer and hop models see below a master spatial loop. */
+export function meshSize(nest: LoopNest, props: NestProperties, l: number): { h: number; v: number } {
+  const s = props.archLevel[l];
+  return {
+    h: Math.max(nest.fanoutX[s], props.logicalFanoutX[l]),
+    v: Math.max(nest.fanoutY[s], props.logicalFanoutY[l]),
+  };
+}
+
 class NestAnalysis {
   private readonly loops;
   private readonly n: number;
   private readonly ndims: number;
   private readonly nds: number;
   private readonly orders: number[];
+  private readonly props: NestProperties;
   private readonly isBoundary: boolean[];
   private readonly archLevel: number[];
   private readonly master: boolean[];
@@ -178,52 +286,15 @@ class NestAnalysis {
     this.liveState = Array.from({ length: this.n }, () => new Map<string, ElementState>());
     this.imperfect = nest.loops.some((l) => l.end !== l.residualEnd);
 
-    // Spatial element counts and master spatial loops (the outermost of a run of spatial loops).
-    this.numSpatialElems = new Array<number>(this.n).fill(1);
-    this.master = new Array<boolean>(this.n).fill(false);
-    let product = 1;
-    let prevSpatial = false;
-    for (let l = this.n - 1; l >= 0; l--) {
-      this.numSpatialElems[l] = product;
-      if (this.loops[l].space !== TIME) {
-        this.master[l] = !prevSpatial;
-        product *= this.loops[l].end;
-        prevSpatial = true;
-      } else {
-        prevSpatial = false;
-      }
-    }
-
-    this.isBoundary = new Array<boolean>(this.n).fill(false);
-    this.archLevel = new Array<number>(this.n).fill(0);
-    let loopLevel = 0;
-    nest.boundaries.forEach((b, s) => {
-      this.isBoundary[b] = true;
-      for (; loopLevel <= b; loopLevel++) this.archLevel[loopLevel] = s;
-    });
-
-    this.logicalFanout = new Array<number>(this.n).fill(1);
-    this.logicalFanoutX = new Array<number>(this.n).fill(1);
-    this.logicalFanoutY = new Array<number>(this.n).fill(1);
-    for (let l = this.n - 1; l >= 0; l--) {
-      if (this.loops[l].space === TIME) continue;
-      if (!this.master[l]) {
-        this.logicalFanout[l] = 0;
-        continue;
-      }
-      let next = l;
-      let scale = 1;
-      while (this.loops[next].space !== TIME) {
-        if (this.loops[next].space === SPACE_X) this.logicalFanoutX[l] *= this.loops[next].end;
-        else this.logicalFanoutY[l] *= this.loops[next].end;
-        if (next > 0) next--;
-        else {
-          scale = this.loops[0].end;
-          break;
-        }
-      }
-      this.logicalFanout[l] = (this.numSpatialElems[next] / this.numSpatialElems[l]) * scale;
-    }
+    const props = nestProperties(nest);
+    this.props = props;
+    this.numSpatialElems = props.numSpatialElems;
+    this.master = props.master;
+    this.isBoundary = props.isBoundary;
+    this.archLevel = props.archLevel;
+    this.logicalFanout = props.logicalFanout;
+    this.logicalFanoutX = props.logicalFanoutX;
+    this.logicalFanoutY = props.logicalFanoutY;
 
     this.vectorStrides = [];
     this.moldHigh = [];
@@ -563,11 +634,7 @@ class NestAnalysis {
   }
 
   private meshSize(l: number): { h: number; v: number } {
-    const s = this.archLevel[l];
-    return {
-      h: Math.max(this.nest.fanoutX[s], this.logicalFanoutX[l]),
-      v: Math.max(this.nest.fanoutY[s], this.logicalFanoutY[l]),
-    };
+    return meshSize(this.nest, this.props, l);
   }
 
   /** Groups identical deltas of sibling instances into multicasts. */
@@ -577,7 +644,6 @@ class NestAnalysis {
     unaccounted: Set<number>[],
   ): AccessHistogram[] {
     const { h: hSize, v: vSize } = this.meshSize(l);
-    const vCenter = (vSize - 1) / 2;
     const temp: Map<number, { accesses: number; scatter: number; hops: number; unicastHops: number }>[] =
       Array.from({ length: this.nds }, () => new Map());
     for (let pv = 0; pv < this.nds; pv++) {
@@ -606,30 +672,7 @@ class NestAnalysis {
         }
         t.accesses += size * this.numEpochs;
         t.scatter++;
-        // Hops from the array edge: along X to the farthest column, then vertical lines.
-        let hops = 0;
-        let unicastHops = 0;
-        let hMax = 0;
-        const vRange = new Map<number, { min: number; max: number }>();
-        for (const id of matches) {
-          const hId = id % hSize;
-          const vId = Math.floor(id / hSize);
-          hMax = Math.max(hMax, hId);
-          const r = vRange.get(hId);
-          if (!r) vRange.set(hId, { min: vId, max: vId });
-          else {
-            r.min = Math.min(r.min, vId);
-            r.max = Math.max(r.max, vId);
-          }
-          unicastHops += hId + Math.abs(vId - vCenter);
-        }
-        hops += hMax;
-        for (const r of vRange.values()) {
-          const minOff = r.min - vCenter;
-          const maxOff = r.max - vCenter;
-          if (minOff < 0) hops += -minOff;
-          if (maxOff > 0) hops += maxOff;
-        }
+        const { hops, unicastHops } = groupHops(matches, hSize, vSize);
         t.hops += hops;
         t.unicastHops += unicastHops;
       }
