@@ -59,3 +59,40 @@ export function randomMapping(problem: Problem, arch: Architecture, rng: Random,
   }
   return { levels };
 }
+
+/**
+ * A random neighbour of a mapping: one prime factor of one dimension moves
+ * between two loop slots (temporal or spatial), or one level's loop order is
+ * reshuffled. Local search and the benchmarks walk the map space with it.
+ * Residuals are reset to the factors: the result is a perfect factorization.
+ */
+export function perturbMapping(mapping: Mapping, rng: Random): Mapping {
+  const levels = mapping.levels.map((lm) => ({
+    temporal: { factors: lm.temporal.factors.slice(), residuals: lm.temporal.residuals.slice(), permutation: lm.temporal.permutation.slice() },
+    spatial: lm.spatial ? { ...lm.spatial, factors: lm.spatial.factors.slice(), residuals: lm.spatial.residuals.slice(), permutation: lm.spatial.permutation.slice() } : null,
+    keep: lm.keep.slice(),
+  }));
+  const nd = levels[0].temporal.factors.length;
+  if (rng.next() < 0.25) {
+    rng.shuffle(levels[rng.int(levels.length)].temporal.permutation);
+    return { levels };
+  }
+  const slots: number[][] = [];
+  for (const lm of levels) {
+    slots.push(lm.temporal.factors);
+    if (lm.spatial) slots.push(lm.spatial.factors);
+  }
+  const d = rng.int(nd);
+  const from = slots.filter((f) => f[d] > 1);
+  if (from.length === 0) return { levels };
+  const src = rng.pick(from);
+  const dst = rng.pick(slots);
+  const p = rng.pick(primeFactors(src[d]));
+  src[d] /= p;
+  dst[d] *= p;
+  for (const lm of levels) {
+    lm.temporal.residuals = lm.temporal.factors.slice();
+    if (lm.spatial) lm.spatial.residuals = lm.spatial.factors.slice();
+  }
+  return { levels };
+}
