@@ -463,21 +463,15 @@ export class FastCostModel {
     return true;
   }
 
-  private macCache: { mapping: Mapping; hist: { multicast: number; scatter: number; accesses: number }[][] } | null = null;
   private currentMapping: Mapping | null = null;
 
   private macHistogram(t: number): { multicast: number; scatter: number; accesses: number }[] | null {
     const mapping = this.currentMapping;
     if (mapping === null) return null;
-    if (this.macCache?.mapping !== mapping) {
-      const nest = buildLoopNest(this.ctx.problem, this.ctx.arch, mapping);
-      const analysis = analyzeInClosedForm(this.ctx.problem, nest);
-      this.macCache = {
-        mapping,
-        hist: analysis.tiles.map((tiles) => tiles[0].accessStats.entries.map((e) => ({ multicast: e.multicast, scatter: e.scatter, accesses: e.accesses }))),
-      };
-    }
-    return this.macCache.hist[t];
+    // Mappings may be mutated in place between calls (the search does), so nothing is cached here.
+    const nest = buildLoopNest(this.ctx.problem, this.ctx.arch, mapping);
+    const analysis = analyzeInClosedForm(this.ctx.problem, nest);
+    return analysis.tiles[t][0].accessStats.entries.map((e) => ({ multicast: e.multicast, scatter: e.scatter, accesses: e.accesses }));
   }
 
   /** SimpleMulticast networks, as ./evaluate.ts charges them. */

@@ -1,0 +1,156 @@
+/**
+ * Map-space constraints with Timeloop's `mapspace_constraints` semantics:
+ * per target storage level, temporal and spatial factors (`D=4` exact, `D=0`
+ * the whole dimension, `D>=2` / `D<=8` bounds), permutations (a prefix of
+ * innermost loops, and after `_` a suffix of outermost ones), the spatial
+ * X/Y `split`, and which dataspaces a level keeps or bypasses.
+ */
+import type { Architecture } from '../arch/architecture.ts';
+import type { Problem } from '../workload/problem.ts';
+import { UserError } from '../util/errors.ts';
+
+export interface LoopConstraint {
+  /** Exact factor per dimension (undefined = free). */
+  exact: (number | undefined)[];
+  min: (number | undefined)[];
+  max: (number | undefined)[];
+  /** Dimensions that must be innermost, innermost first. */
+  prefix: number[];
+  /** Dimensions that must be outermost (listed innermost first). */
+  suffix: number[];
+}
+
+export interface LevelConstraints {
+  temporal: LoopConstraint;
+  spatial: LoopConstraint;
+  /** Number of dimensions of the spatial permutation on X; undefined = free. */
+  split: number | undefined;
+  /** Per dataspace: true = must keep, false = must bypass, undefined = free. */
+  keep: (boolean | undefined)[];
+}
+
+export interface MapspaceConstraints {
+  /** Outermost first, parallel to `Architecture.storage`. */
+  levels: LevelConstraints[];
+  /** Warnings Timeloop would print (ignored constraints). */
+  warnings: string[];
+}
+
+function emptyLoop(nd: number): LoopConstraint {
+  return { exact: new Array(nd).fill(undefined), min: new Array(nd).fill(undefined), max: new Array(nd).fill(undefined), prefix: [], suffix: [] };
+}
+
+export function unconstrained(problem: Problem, arch: Architecture): MapspaceConstraints {
+  const nd = problem.dimensions.length;
+  return {
+    levels: arch.storage.map(() => ({
+      temporal: emptyLoop(nd),
+      spatial: emptyLoop(nd),
+      split: undefined,
+      keep: problem.dataspaces.map(() => undefined),
+    })),
+    warnings: [],
+  };
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Adds the constraints of one `mapspace_constraints` block (a list of
+ * targets, or `{targets: [...]}` / `{constraints: [...]}`) to `into`. A
+ * second value for something already constrained is an error, as in Timeloop.
+ */
+export function addConstraints(
+  into: MapspaceConstraints,
+  value: unknown,
+  problem: Problem,
+  arch: Architecture,
+  origin: { file: string; path: string },
+): void {
+  const fail = (path: string, message: string): never => {
+    throw new UserError(message, origin.file, path);
+  };
+  let list: unknown = value;
+  if (isObj(value)) list = value['targets'] ?? value['constraints'];
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) fail(origin.path, 'expected a list of constraint targets');
+  const dims = problem.dimensions;
+  (list as unknown[]).forEach((entry, i) => {
+    const path = `${origin.path}[${i}]`;
+    if (!isObj(entry)) fail(path, 'expected a mapping with target and type');
+    const e = entry as Obj;
+    const target = e['target'];
+    const level = arch.storage.findIndex((s) => s.name === target);
+    if (level < 0) {
+      fail(`${path}.target`, `'${String(target)}' is not a storage level of the architecture (${arch.storage.map((s) => s.name).join(', ')})`);
+    }
+    const type = String(e['type'] ?? '');
+    const lc = into.levels[level];
+    if (type === 'temporal' || type === 'spatial') {
+      const loop = type === 'temporal' ? lc.temporal : lc.spatial;
+      const factors = e['factors'];
+      if (factors !== undefined) {
+        if (typeof factors !== 'string') fail(`${path}.factors`, `expected a string such as "D=4 E<=8", got ${JSON.stringify(factors)}`);
+        const text = (factors as string).split('#')[0];
+        for (const m of text.matchAll(/([A-Za-z]+)\s*(<=|>=|=)?\s*([0-9]+)/g)) {
+          const d = dims.indexOf(m[1]);
+          if (d < 0) fail(`${path}.factors`, `'${m[1]}' is not a dimension of the problem (${dims.join(', ')})`);
+          const op = m[2] ?? '=';
+          let v = Number(m[3]);
+          if (op === '=') {
+            if (v === 0) v = problem.bounds[d];
+            if (v > problem.bounds[d]) {
+              into.warnings.push(`constraint ${m[1]}=${v} at ${arch.storage[level].name} (${type}) exceeds the problem dimension ${problem.bounds[d]}, ignoring`);
+              continue;
+            }
+            if (loop.exact[d] !== undefined) fail(`${path}.factors`, `factor of ${m[1]} at ${arch.storage[level].name} (${type}) is constrained twice`);
+            loop.exact[d] = v;
+          } else if (op === '<=') {
+            loop.max[d] = v;
+          } else {
+            loop.min[d] = v;
+          }
+        }
+      }
+      const perm = e['permutation'];
+      if (perm !== undefined) {
+        if (typeof perm !== 'string') fail(`${path}.permutation`, 'expected a string such as "DEL" or "D_L"');
+        if (loop.prefix.length > 0 || loop.suffix.length > 0) fail(`${path}.permutation`, `permutation of ${arch.storage[level].name} (${type}) is constrained twice`);
+        let suffix = false;
+        for (const ch of (perm as string).split('#')[0].replace(/\s/g, '')) {
+          if (ch === '_') {
+            suffix = true;
+            continue;
+          }
+          const d = dims.indexOf(ch);
+          if (d < 0) fail(`${path}.permutation`, `'${ch}' is not a dimension of the problem (${dims.join(', ')})`);
+          (suffix ? loop.suffix : loop.prefix).push(d);
+        }
+      }
+      if (type === 'spatial' && e['split'] !== undefined) {
+        const split = Number(e['split']);
+        if (!Number.isInteger(split) || split < 0) fail(`${path}.split`, `expected a non-negative whole number, got ${JSON.stringify(e['split'])}`);
+        if (lc.split !== undefined) fail(`${path}.split`, `split of ${arch.storage[level].name} is constrained twice`);
+        lc.split = split;
+      }
+    } else if (type === 'bypass' || type === 'datatype' || type === 'dataspace' || type === 'bypassing') {
+      const apply = (key: 'keep' | 'bypass', value: boolean) => {
+        const names = e[key];
+        if (names === undefined || names === null) return;
+        if (!Array.isArray(names)) fail(`${path}.${key}`, 'expected a list of dataspace names');
+        (names as unknown[]).forEach((n, j) => {
+          const pv = problem.dataspaces.findIndex((d) => d.name === n);
+          if (pv < 0) fail(`${path}.${key}[${j}]`, `'${String(n)}' is not a dataspace of the problem (${problem.dataspaces.map((d) => d.name).join(', ')})`);
+          lc.keep[pv] = value;
+        });
+      };
+      apply('keep', true);
+      apply('bypass', false);
+    } else if (type === 'utilization' || type === 'parallelism') {
+      into.warnings.push(`${path}: '${type}' constraints are not supported and were ignored`);
+    } else {
+      fail(`${path}.type`, `unknown constraint type '${type}' (expected temporal, spatial or bypass)`);
+    }
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Reads a mapper job from Timeloop-format files: architecture, problem and
+ * energy table (tree format), `mapspace_constraints` / `architecture_constraints`
+ * and the `mapper` settings that make sense here.
+ */
+import type { Architecture } from '../arch/architecture.ts';
+import type { EnergyReferenceTable } from '../arch/energy-table.ts';
+import type { Problem } from '../workload/problem.ts';
+import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
+import { readYamlFile } from '../util/yaml.ts';
+import { UserError } from '../util/errors.ts';
+import { addConstraints, unconstrained, type MapspaceConstraints } from './constraints.ts';
+import type { Metric } from './search.ts';
+
+export interface MapperJob {
+  problem: Problem;
+  arch: Architecture;
+  ert: EnergyReferenceTable;
+  constraints: MapspaceConstraints;
+  metrics: Metric[];
+  /** Settings read from the `mapper` block that were not applied, with why. */
+  ignoredSettings: string[];
+}
+
+const METRICS: Record<string, Metric> = { edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' };
+
+export function readMapperJob(files: readonly string[]): MapperJob {
+  const docs = files.map((file) => ({ file, doc: readYamlFile(file) }));
+  const input = importTimeloopDocuments(docs);
+  const where = files.join(', ');
+  if (!input.architecture) throw new UserError('missing the `architecture` block', where);
+  if (!input.problem) throw new UserError('missing the `problem` block', where);
+  if (!input.ert) throw new UserError('missing the `ERT` block (per-action energies)', where);
+  const { problem, architecture: arch, ert } = input;
+  const constraints = unconstrained(problem, arch);
+  for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
+    const block = input.raw[key];
+    if (block) addConstraints(constraints, block.value, problem, arch, { file: block.file, path: key });
+  }
+  let metrics: Metric[] = ['edp'];
+  const ignoredSettings: string[] = [];
+  const mapper = input.raw['mapper'];
+  if (mapper && typeof mapper.value === 'object' && mapper.value !== null) {
+    const m = mapper.value as Record<string, unknown>;
+    const om = m['optimization_metrics'] ?? m['optimization-metrics'];
+    if (om !== undefined) {
+      if (!Array.isArray(om)) throw new UserError('expected a list such as [edp] or [edp, delay, energy]', mapper.file, 'mapper.optimization_metrics');
+      metrics = om.map((x, i) => {
+        const metric = METRICS[String(x)];
+        if (!metric) throw new UserError(`unsupported metric '${String(x)}' (supported: edp, energy, delay)`, mapper.file, `mapper.optimization_metrics[${i}]`);
+        return metric;
+      });
+    }
+    for (const k of ['algorithm', 'num_threads', 'timeout', 'victory_condition', 'search_size', 'sync_interval', 'max_permutations_per_if_visit']) {
+      if (m[k] !== undefined) ignoredSettings.push(`${k}: ${JSON.stringify(m[k])} (Timeloop's random-search setting; expt searches the map space deterministically)`);
+    }
+  }
+  return { problem, arch, ert, constraints, metrics, ignoredSettings };
+}

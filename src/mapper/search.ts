@@ -1,0 +1,447 @@
+/**
+ * Mapping search. The exhaustive search walks the whole (constrained) map
+ * space in a fixed order: keep choices, then each dimension's split over the
+ * loop slots (pruned as soon as a kept tile overflows its buffer or a fanout
+ * overflows its instances), then the loop orders and spatial placements that
+ * can differ. Every candidate goes through the lean cost model; the first
+ * best one in that order wins, so the result does not depend on timing.
+ */
+import type { Mapping, LevelMapping } from '../mapping/mapping.ts';
+import type { ModelContext } from '../model/evaluate.ts';
+import { FastCostModel } from '../model/fast-cost.ts';
+import { evaluateMapping } from '../model/evaluate.ts';
+import { isAxisAligned } from '../workload/problem.ts';
+import type { MapSpace, SpatialPlacement } from './mapspace.ts';
+import { primeFactors } from '../mapping/random-mapping.ts';
+import { Random } from '../util/random.ts';
+
+export type Metric = 'edp' | 'energy' | 'delay';
+
+export interface SearchOptions {
+  metrics: readonly Metric[];
+  /** Stop after this many milliseconds (the best so far is returned). */
+  budgetMs?: number;
+}
+
+export interface SearchStats {
+  /** Candidates given to the model. */
+  evaluated: number;
+  valid: number;
+  /** Partial factor splits cut before reaching the model (tile or fanout overflow). */
+  pruned: number;
+  factorizations: number;
+  wallMs: number;
+  /** Whether the whole space was visited (the result is optimal under the model). */
+  complete: boolean;
+  /** Most frequent reasons the model rejected candidates, with counts. */
+  rejections: Record<string, number>;
+}
+
+export interface SearchResult {
+  mapping: Mapping | null;
+  energy: number;
+  cycles: number;
+  stats: SearchStats;
+}
+
+function metricValue(m: Metric, energy: number, cycles: number): number {
+  if (m === 'edp') return energy * 1e-12 * cycles;
+  if (m === 'energy') return energy;
+  return cycles;
+}
+
+/** Lexicographic comparison with a relative tolerance for float noise. */
+export function better(metrics: readonly Metric[], e1: number, c1: number, e2: number, c2: number): boolean {
+  for (const m of metrics) {
+    const a = metricValue(m, e1, c1);
+    const b = metricValue(m, e2, c2);
+    if (Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b))) continue;
+    return a < b;
+  }
+  return false;
+}
+
+export function cloneMapping(m: Mapping): Mapping {
+  return {
+    levels: m.levels.map((l) => ({
+      temporal: { factors: l.temporal.factors.slice(), residuals: l.temporal.residuals.slice(), permutation: l.temporal.permutation.slice() },
+      spatial: l.spatial ? { factors: l.spatial.factors.slice(), residuals: l.spatial.residuals.slice(), permutation: l.spatial.permutation.slice(), split: l.spatial.split } : null,
+      keep: l.keep.slice(),
+    })),
+  };
+}
+
+interface MutableLevel {
+  temporal: { factors: number[]; residuals: number[]; permutation: number[] };
+  spatial: { factors: number[]; residuals: number[]; permutation: number[]; split: number } | null;
+  keep: boolean[];
+}
+
+/**
+ * Shared machinery of the searches: one mapping object mutated in place,
+ * the lean model, the pruning tables, and "evaluate every loop order and
+ * spatial placement of the current factors".
+ */
+class Candidates {
+  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {} };
+  best: Mapping | null = null;
+  bestEnergy = Infinity;
+  bestCycles = Infinity;
+  stop = false;
+  readonly start = performance.now();
+  private readonly deadline: number;
+  private readonly levels: MutableLevel[];
+  private readonly mapping: Mapping;
+  private readonly lean: FastCostModel | null;
+  readonly relevant: boolean[][];
+  readonly axisAligned: boolean;
+  /** ext[d][a][i]: extent along d of level i's tile under allocation a of dimension d. */
+  readonly ext: number[][][];
+  readonly capacity: number[];
+  private readonly belowMacs: boolean[];
+  /** Allocation index currently set per dimension. */
+  readonly current: number[];
+
+  constructor(
+    readonly space: MapSpace,
+    private readonly ctx: ModelContext,
+    private readonly options: SearchOptions,
+  ) {
+    const { problem, arch } = space;
+    const nd = problem.dimensions.length;
+    const nds = problem.dataspaces.length;
+    this.deadline = options.budgetMs !== undefined ? this.start + options.budgetMs : Infinity;
+    this.axisAligned = isAxisAligned(problem);
+    this.lean = this.axisAligned ? new FastCostModel(ctx) : null;
+    this.relevant = problem.dataspaces.map((ds) => problem.dimensions.map((_, d) => ds.projection.some((r) => r.some((t) => t.dimension === d))));
+    this.levels = arch.storage.map((_, i) => ({
+      temporal: { factors: new Array<number>(nd).fill(1), residuals: new Array<number>(nd).fill(1), permutation: [...Array(nd).keys()] },
+      spatial: space.slots.some((s) => s.level === i && s.spatial)
+        ? { factors: new Array<number>(nd).fill(1), residuals: new Array<number>(nd).fill(1), permutation: [...Array(nd).keys()], split: nd }
+        : null,
+      keep: new Array<boolean>(nds).fill(true),
+    }));
+    this.mapping = { levels: this.levels as LevelMapping[] };
+    const firstSlot = arch.storage.map((_, i) => space.slots.findIndex((s) => s.level === i));
+    this.ext = space.allocations.map((allocs) =>
+      allocs.map((a) => arch.storage.map((_, i) => a.slice(firstSlot[i]).reduce((p, f) => p * f, 1))),
+    );
+    this.capacity = arch.storage.map((s) => (s.sizeWords === null ? Infinity : Math.floor(s.sizeWords / s.multipleBuffering)));
+    this.belowMacs = arch.storage.map((_, i) => i === arch.storage.length - 1);
+    this.current = new Array<number>(nd).fill(-1);
+  }
+
+  setKeep(keep: boolean[][]): void {
+    this.levels.forEach((lv, i) => (lv.keep = keep[i].slice()));
+  }
+
+  setAllocation(d: number, a: number): void {
+    const alloc = this.space.allocations[d][a];
+    this.current[d] = a;
+    this.space.slots.forEach((slot, s) => {
+      const lv = this.levels[slot.level];
+      const target = slot.spatial ? lv.spatial! : lv.temporal;
+      target.factors[d] = alloc[s];
+      target.residuals[d] = alloc[s];
+    });
+  }
+
+  /** Whether the full allocation `allocs` (one index per dimension) fits every kept buffer and fanout. */
+  fits(allocs: readonly number[], keep: boolean[][]): boolean {
+    const { space } = this;
+    for (let s = 0; s < space.slots.length; s++) {
+      if (!space.slots[s].spatial) continue;
+      let use = 1;
+      for (let d = 0; d < allocs.length; d++) use *= space.allocations[d][allocs[d]][s];
+      if (use > space.slots[s].fanout) return false;
+    }
+    if (!this.axisAligned) return true;
+    for (let i = 0; i < this.capacity.length; i++) {
+      if (this.capacity[i] === Infinity) continue;
+      let sum = 0;
+      for (let t = 0; t < this.relevant.length; t++) {
+        if (!keep[i][t]) continue;
+        let tile = 1;
+        for (let d = 0; d < allocs.length; d++) if (this.relevant[t][d]) tile *= this.ext[d][allocs[d]][i];
+        sum += tile;
+      }
+      if (sum > this.capacity[i]) return false;
+    }
+    return true;
+  }
+
+  private evaluate(): { ok: boolean; energy: number; cycles: number } {
+    const { stats } = this;
+    let ok: boolean;
+    let energy = 0;
+    let cycles = 0;
+    if (this.lean) {
+      ok = this.lean.evaluate(this.mapping);
+      if (!ok && this.lean.unsupported) ok = this.lean.evaluateAny(this.mapping);
+      energy = this.lean.energy;
+      cycles = this.lean.cycles;
+      if (!ok) {
+        const reason = this.lean.invalidReason.replace(/[0-9]+/g, 'N');
+        stats.rejections[reason] = (stats.rejections[reason] ?? 0) + 1;
+      }
+    } else {
+      const r = evaluateMapping(this.ctx, this.mapping);
+      ok = r.ok;
+      if (r.ok) {
+        energy = r.value.summary.energy_pJ;
+        cycles = r.value.summary.cycles;
+      } else {
+        const reason = `${r.error.level ?? ''}: ${r.error.reason}`.replace(/[0-9]+/g, 'N');
+        stats.rejections[reason] = (stats.rejections[reason] ?? 0) + 1;
+      }
+    }
+    stats.evaluated++;
+    if ((stats.evaluated & 1023) === 0 && performance.now() > this.deadline) {
+      this.stop = true;
+      stats.complete = false;
+    }
+    return { ok, energy, cycles };
+  }
+
+  /**
+   * Evaluates every loop order and spatial placement of the factors now set;
+   * returns the best (energy, cycles) among them, or null if none is valid.
+   */
+  visitOrders(): { energy: number; cycles: number } | null {
+    const { space, levels, stats, options } = this;
+    stats.factorizations++;
+    const temporalChoices = levels.map((lv, i) => space.temporalOrders(i, lv.temporal.factors));
+    const spatialChoices: (SpatialPlacement[] | null)[] = levels.map((lv, i) =>
+      lv.spatial ? space.spatialPlacements(i, lv.spatial.factors, this.belowMacs[i]) : null,
+    );
+    if (spatialChoices.some((c) => c !== null && c.length === 0)) {
+      stats.pruned++;
+      return null;
+    }
+    const choiceLists: { apply: (k: number) => void; count: number }[] = [];
+    levels.forEach((lv, i) => {
+      const tc = temporalChoices[i];
+      if (tc.length > 1) choiceLists.push({ count: tc.length, apply: (k) => (lv.temporal.permutation = tc[k]) });
+      else lv.temporal.permutation = tc[0];
+      const sc = spatialChoices[i];
+      const sp = lv.spatial;
+      if (sc && sp) {
+        if (sc.length > 1) choiceLists.push({ count: sc.length, apply: (k) => ((sp.permutation = sc[k].permutation), (sp.split = sc[k].split)) });
+        else ((sp.permutation = sc[0].permutation), (sp.split = sc[0].split));
+      }
+    });
+    let local: { energy: number; cycles: number } | null = null;
+    const rec = (j: number) => {
+      if (this.stop) return;
+      if (j === choiceLists.length) {
+        const r = this.evaluate();
+        if (!r.ok) return;
+        stats.valid++;
+        if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
+        if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
+          this.best = cloneMapping(this.mapping);
+          this.bestEnergy = r.energy;
+          this.bestCycles = r.cycles;
+        }
+        return;
+      }
+      for (let k = 0; k < choiceLists[j].count; k++) {
+        choiceLists[j].apply(k);
+        rec(j + 1);
+      }
+    };
+    rec(0);
+    return local;
+  }
+
+  result(): SearchResult {
+    this.stats.wallMs = performance.now() - this.start;
+    return { mapping: this.best, energy: this.bestEnergy, cycles: this.bestCycles, stats: this.stats };
+  }
+}
+
+export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: SearchOptions): SearchResult {
+  const c = new Candidates(space, ctx, options);
+  const { problem, arch } = space;
+  const nL = arch.storage.length;
+  const nd = problem.dimensions.length;
+  const nds = problem.dataspaces.length;
+  const slots = space.slots;
+  // Running tile products per (level, dataspace) and fanout use, for pruning partial splits.
+  const tile = arch.storage.map(() => new Array<number>(nds).fill(1));
+  const spatialUse = slots.map(() => 1);
+
+  const assignDim = (d: number, keep: boolean[][]) => {
+    if (c.stop) return;
+    if (d === nd) {
+      c.visitOrders();
+      return;
+    }
+    const allocs = space.allocations[d];
+    for (let a = 0; a < allocs.length; a++) {
+      const alloc = allocs[a];
+      let fits = true;
+      for (let s = 0; s < slots.length && fits; s++) {
+        if (slots[s].spatial && spatialUse[s] * alloc[s] > slots[s].fanout) fits = false;
+      }
+      if (fits && c.axisAligned) {
+        for (let i = 0; i < nL && fits; i++) {
+          if (c.capacity[i] === Infinity) continue;
+          let sum = 0;
+          for (let t = 0; t < nds; t++) {
+            if (!keep[i][t]) continue;
+            sum += c.relevant[t][d] ? tile[i][t] * c.ext[d][a][i] : tile[i][t];
+          }
+          if (sum > c.capacity[i]) fits = false;
+        }
+      }
+      if (!fits) {
+        c.stats.pruned++;
+        continue;
+      }
+      c.setAllocation(d, a);
+      for (let s = 0; s < slots.length; s++) if (slots[s].spatial) spatialUse[s] *= alloc[s];
+      for (let i = 0; i < nL; i++) for (let t = 0; t < nds; t++) if (c.relevant[t][d]) tile[i][t] *= c.ext[d][a][i];
+      assignDim(d + 1, keep);
+      for (let i = 0; i < nL; i++) for (let t = 0; t < nds; t++) if (c.relevant[t][d]) tile[i][t] /= c.ext[d][a][i];
+      for (let s = 0; s < slots.length; s++) if (slots[s].spatial) spatialUse[s] /= alloc[s];
+      if (c.stop) return;
+    }
+  };
+
+  for (const keep of space.keepChoices) {
+    c.setKeep(keep);
+    assignDim(0, keep);
+    if (c.stop) break;
+  }
+  return c.result();
+}
+
+/**
+ * Iterated local search over factor splits, each split scored by its best
+ * loop orders and placements (so orders never trap the search). Moves send
+ * one prime factor of one dimension from one loop slot to another. It starts
+ * from every keep choice with the split that puts as much as possible on
+ * the fanouts and innermost buffers, then from seeded random splits, and
+ * kicks out of local optima with a few random moves. The effort budget (in
+ * factor splits visited) makes it deterministic; `budgetMs` only caps time.
+ */
+export function localSearch(
+  space: MapSpace,
+  ctx: ModelContext,
+  options: SearchOptions & { effort?: number; seed?: number },
+): SearchResult {
+  const c = new Candidates(space, ctx, options);
+  c.stats.complete = false;
+  const { problem } = space;
+  const nd = problem.dimensions.length;
+  const effort = options.effort ?? 20_000;
+  const rng = new Random(options.seed ?? 1);
+  const key = (v: readonly number[]) => v.join(',');
+  const index = space.allocations.map((allocs) => new Map(allocs.map((a, i) => [key(a), i])));
+  // Neighbouring splits of each dimension: one prime factor moved between two slots.
+  const neighbourCache = space.allocations.map(() => new Map<number, number[]>());
+  const neighbours = (d: number, a: number): number[] => {
+    let out = neighbourCache[d].get(a);
+    if (out) return out;
+    out = [];
+    const alloc = space.allocations[d][a];
+    for (let src = 0; src < alloc.length; src++) {
+      if (alloc[src] === 1) continue;
+      for (const p of new Set(primeFactors(alloc[src]))) {
+        for (let dst = 0; dst < alloc.length; dst++) {
+          if (dst === src) continue;
+          const v = alloc.slice();
+          v[src] /= p;
+          v[dst] *= p;
+          const j = index[d].get(key(v));
+          if (j !== undefined) out.push(j);
+        }
+      }
+    }
+    neighbourCache[d].set(a, out);
+    return out;
+  };
+
+  const scores = new Map<string, { energy: number; cycles: number } | null>();
+  let visited = 0;
+  const score = (keepIndex: number, allocs: number[]): { energy: number; cycles: number } | null => {
+    const k = `${keepIndex}|${key(allocs)}`;
+    if (scores.has(k)) return scores.get(k)!;
+    let s: { energy: number; cycles: number } | null = null;
+    if (c.fits(allocs, space.keepChoices[keepIndex])) {
+      c.setKeep(space.keepChoices[keepIndex]);
+      allocs.forEach((a, d) => c.setAllocation(d, a));
+      s = c.visitOrders();
+    } else {
+      c.stats.pruned++;
+    }
+    visited++;
+    scores.set(k, s);
+    return s;
+  };
+  const isBetter = (a: { energy: number; cycles: number } | null, b: { energy: number; cycles: number } | null) =>
+    a !== null && (b === null || better(options.metrics, a.energy, a.cycles, b.energy, b.cycles));
+
+  const climb = (keepIndex: number, start: number[]): void => {
+    let cur = start.slice();
+    let curScore = score(keepIndex, cur);
+    for (;;) {
+      if (c.stop || visited >= effort) return;
+      let bestMove: number[] | null = null;
+      let bestScore = curScore;
+      for (let d = 0; d < nd; d++) {
+        for (const j of neighbours(d, cur[d])) {
+          const cand = cur.slice();
+          cand[d] = j;
+          const s = score(keepIndex, cand);
+          if (isBetter(s, bestScore)) {
+            bestScore = s;
+            bestMove = cand;
+          }
+          if (c.stop || visited >= effort) return;
+        }
+      }
+      if (bestMove === null) return;
+      cur = bestMove;
+      curScore = bestScore;
+    }
+  };
+
+  // A feasible start: the split of each dimension that fits, preferring factors on fanouts and inner levels.
+  const greedyStart = (keepIndex: number): number[] | null => {
+    const weight = (alloc: number[]) => alloc.reduce((w, f, s) => w + Math.log2(f) * (space.slots[s].spatial ? 1000 : s + 1), 0);
+    const order = space.allocations.map((allocs) => [...allocs.keys()].sort((x, y) => weight(allocs[y]) - weight(allocs[x])));
+    const pick = new Array<number>(nd).fill(0);
+    // Take the heaviest split of each dimension, backing off dimension by dimension until it fits.
+    const cur = order.map((o) => o[0]);
+    for (let tries = 0; tries < 10_000; tries++) {
+      if (c.fits(cur, space.keepChoices[keepIndex])) return cur;
+      const d = tries % nd;
+      pick[d] = Math.min(pick[d] + 1, order[d].length - 1);
+      cur[d] = order[d][pick[d]];
+    }
+    return null;
+  };
+  const randomStart = (keepIndex: number): number[] | null => {
+    for (let tries = 0; tries < 2000; tries++) {
+      const cand = space.allocations.map((allocs) => rng.int(allocs.length));
+      if (c.fits(cand, space.keepChoices[keepIndex])) return cand;
+    }
+    return null;
+  };
+
+  for (let k = 0; k < space.keepChoices.length && !c.stop && visited < effort; k++) {
+    const g = greedyStart(k);
+    if (g) climb(k, g);
+  }
+  while (!c.stop && visited < effort) {
+    const before = visited;
+    const k = rng.int(space.keepChoices.length);
+    const r = randomStart(k);
+    if (r) climb(k, r);
+    if (visited === before) break; // nothing new reachable
+  }
+  if (space.keepChoices.length * space.factorizationCount() <= visited) c.stats.complete = true;
+  return c.result();
+}
