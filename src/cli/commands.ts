@@ -17,6 +17,11 @@ export const commands: readonly Command[] = [
     summary: 'Evaluate one mapping (Timeloop input files) and print its stats',
     run: async (argv) => (await import('./eval.ts')).runEval(argv),
   },
+  {
+    name: 'map',
+    summary: 'Find the best mapping (Timeloop input files + constraints) with the built-in mapper',
+    run: async (argv) => (await import('./map.ts')).runMap(argv),
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {
