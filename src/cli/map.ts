@@ -109,7 +109,11 @@ export async function runMap(argv: string[]): Promise<number> {
     const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
     const why = top.length > 0
       ? `every candidate was rejected by the model; most often: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}`
-      : `no factor split fits the buffers and fanouts (${result.stats.pruned} splits pruned for tile or fanout overflow)`;
+      : `no factor split fits the buffers and fanouts; splits were cut by ${Object.entries(result.stats.prunedBy)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([r, n]) => `${r}: ${n}×`)
+          .join('; ')}`;
     throw new UserError(`infeasible: no valid mapping found: ${why}`, positionals.join(', '));
   }
   const outcome = evaluateMapping(ctx, result.mapping);

@@ -37,6 +37,8 @@ export interface SearchStats {
   complete: boolean;
   /** Most frequent reasons the model rejected candidates, with counts. */
   rejections: Record<string, number>;
+  /** Why factor splits were pruned: "<level> capacity ..." / "fanout below <level> ..." → count. */
+  prunedBy: Record<string, number>;
   /** Milliseconds until the best EDP first reached `targetEdp` (null if never or not asked). */
   reachedTargetMs: number | null;
 }
@@ -87,7 +89,7 @@ interface MutableLevel {
  * spatial placement of the current factors".
  */
 class Candidates {
-  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, reachedTargetMs: null };
+  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null };
   best: Mapping | null = null;
   bestEnergy = Infinity;
   bestCycles = Infinity;
@@ -157,7 +159,7 @@ class Candidates {
       if (!space.slots[s].spatial) continue;
       let use = 1;
       for (let d = 0; d < allocs.length; d++) use *= space.allocations[d][allocs[d]][s];
-      if (use > space.slots[s].fanout) return false;
+      if (use > space.slots[s].fanout) return this.prune(this.fanoutReason(s));
     }
     if (!this.axisAligned) return true;
     for (let i = 0; i < this.capacity.length; i++) {
@@ -169,9 +171,23 @@ class Candidates {
         for (let d = 0; d < allocs.length; d++) if (this.relevant[t][d]) tile *= this.ext[d][allocs[d]][i];
         sum += tile;
       }
-      if (sum > this.capacity[i]) return false;
+      if (sum > this.capacity[i]) return this.prune(this.capacityReason(i));
     }
     return true;
+  }
+
+  fanoutReason(slot: number): string {
+    const s = this.space.slots[slot];
+    return `fanout below ${this.space.arch.storage[s.level].name} (${s.fanout} instances)`;
+  }
+
+  capacityReason(level: number): string {
+    return `${this.space.arch.storage[level].name} capacity (${this.capacity[level]} words for its kept tiles)`;
+  }
+
+  prune(reason: string): false {
+    this.stats.prunedBy[reason] = (this.stats.prunedBy[reason] ?? 0) + 1;
+    return false;
   }
 
   private evaluate(): { ok: boolean; energy: number; cycles: number } {
@@ -290,7 +306,7 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Se
       const alloc = allocs[a];
       let fits = true;
       for (let s = 0; s < slots.length && fits; s++) {
-        if (slots[s].spatial && spatialUse[s] * alloc[s] > slots[s].fanout) fits = false;
+        if (slots[s].spatial && spatialUse[s] * alloc[s] > slots[s].fanout) fits = c.prune(c.fanoutReason(s));
       }
       if (fits && c.axisAligned) {
         for (let i = 0; i < nL && fits; i++) {
@@ -300,7 +316,7 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Se
             if (!keep[i][t]) continue;
             sum += c.relevant[t][d] ? tile[i][t] * c.ext[d][a][i] : tile[i][t];
           }
-          if (sum > c.capacity[i]) fits = false;
+          if (sum > c.capacity[i]) fits = c.prune(c.capacityReason(i));
         }
       }
       if (!fits) {
