@@ -12,6 +12,7 @@ import { evaluateMapping, prepareModel, type ModelContext } from '../model/evalu
 import { readMapperJob } from '../mapper/input.ts';
 import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
 import { exhaustiveSearch, localSearch, type Metric, type SearchResult } from '../mapper/search.ts';
+import { parallelSearch } from '../mapper/parallel.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../timeloop/tree-export.ts';
 import { UserError } from '../util/errors.ts';
@@ -32,6 +33,7 @@ export function mapUsage(): string {
     '  --effort N            factor splits the local search may visit (default 10000)',
     '  --budget T            wall-time cap, e.g. 10s or 500ms (default 10s; exhaustive: none)',
     '  --seed N              seed of the local search restarts (default 1)',
+    '  -j, --jobs N          worker threads (default 1); the result does not depend on it',
     '  --emit-timeloop FILE  write the best mapping in Timeloop mapping format',
     '  --json                print JSON (as expt eval --json, plus mapping and search)',
     '  -h, --help            show this help',
@@ -58,6 +60,7 @@ export async function runMap(argv: string[]): Promise<number> {
         effort: { type: 'string' },
         budget: { type: 'string' },
         seed: { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
         'emit-timeloop': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -101,9 +104,16 @@ export async function runMap(argv: string[]): Promise<number> {
   if (!Number.isInteger(effort) || effort < 1) throw new UserError(`map: --effort expects a positive whole number, got '${values.effort}'`);
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
   const budgetMs = values.budget !== undefined ? parseDuration(values.budget) : values.exhaustive ? undefined : 10_000;
-  const result: SearchResult = values.exhaustive
-    ? exhaustiveSearch(space, ctx, { metrics, budgetMs })
-    : localSearch(space, ctx, { metrics, budgetMs, effort, seed });
+  const jobs = values.jobs !== undefined ? Number(values.jobs) : 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`map: --jobs expects a positive whole number, got '${values.jobs}'`);
+  const restarts = 8;
+  const algorithm = values.exhaustive ? 'exhaustive' : 'local-search';
+  const result: SearchResult =
+    jobs > 1
+      ? await parallelSearch({ files: positionals, algorithm, metrics, effort, seed, restarts, budgetMs }, jobs)
+      : values.exhaustive
+        ? exhaustiveSearch(space, ctx, { metrics, budgetMs })
+        : localSearch(space, ctx, { metrics, budgetMs, effort, seed, restarts });
 
   if (result.mapping === null) {
     const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
@@ -124,7 +134,8 @@ export async function runMap(argv: string[]): Promise<number> {
     writeFileSync(values['emit-timeloop'], stringify({ mapping: directives }));
   }
   const search = {
-    algorithm: values.exhaustive ? 'exhaustive' : 'local-search',
+    algorithm,
+    jobs,
     objective: metrics,
     complete: result.stats.complete,
     evaluated: result.stats.evaluated,

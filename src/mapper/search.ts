@@ -45,6 +45,8 @@ export interface SearchStats {
 
 export interface SearchResult {
   mapping: Mapping | null;
+  /** Where the best was found in the sequential order; merges of parallel parts break ties with it. */
+  tag: number[];
   energy: number;
   cycles: number;
   stats: SearchStats;
@@ -91,6 +93,9 @@ interface MutableLevel {
 class Candidates {
   readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null };
   best: Mapping | null = null;
+  /** Position of the best in the sequential search order (restart, or keep choice and first split). */
+  bestTag: number[] = [];
+  tag: number[] = [];
   bestEnergy = Infinity;
   bestCycles = Infinity;
   stop = false;
@@ -260,6 +265,7 @@ class Candidates {
         if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
         if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
           this.best = cloneMapping(this.mapping);
+          this.bestTag = this.tag.slice();
           this.bestEnergy = r.energy;
           this.bestCycles = r.cycles;
           const target = this.options.targetEdp;
@@ -280,11 +286,16 @@ class Candidates {
 
   result(): SearchResult {
     this.stats.wallMs = performance.now() - this.start;
-    return { mapping: this.best, energy: this.bestEnergy, cycles: this.bestCycles, stats: this.stats };
+    return { mapping: this.best, tag: this.bestTag, energy: this.bestEnergy, cycles: this.bestCycles, stats: this.stats };
   }
 }
 
-export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: SearchOptions): SearchResult {
+export interface ExhaustiveOptions extends SearchOptions {
+  /** Visit only the (keep choice, split of the first dimension) pairs this accepts (a worker's share). */
+  partFilter?: (keepIndex: number, firstSplit: number) => boolean;
+}
+
+export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: ExhaustiveOptions): SearchResult {
   const c = new Candidates(space, ctx, options);
   const { problem, arch } = space;
   const nL = arch.storage.length;
@@ -303,6 +314,10 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Se
     }
     const allocs = space.allocations[d];
     for (let a = 0; a < allocs.length; a++) {
+      if (d === 0) {
+        if (options.partFilter && !options.partFilter(c.tag[0], a)) continue;
+        c.tag[1] = a;
+      }
       const alloc = allocs[a];
       let fits = true;
       for (let s = 0; s < slots.length && fits; s++) {
@@ -333,34 +348,46 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Se
     }
   };
 
-  for (const keep of space.keepChoices) {
+  space.keepChoices.forEach((keep, k) => {
+    if (c.stop) return;
+    c.tag = [k, 0];
     c.setKeep(keep);
     assignDim(0, keep);
-    if (c.stop) break;
-  }
+  });
   return c.result();
+}
+
+export interface LocalSearchOptions extends SearchOptions {
+  /** Factor splits the whole search may score (cached ones count too, so runs are reproducible). */
+  effort?: number;
+  seed?: number;
+  /** Independent restarts sharing the effort; they can run on separate threads with the same result. */
+  restarts?: number;
+  /** Run only the restarts this accepts (a worker's share). */
+  restartFilter?: (restart: number) => boolean;
 }
 
 /**
  * Iterated local search over factor splits, each split scored by its best
- * loop orders and placements (so orders never trap the search). Moves send
- * one prime factor of one dimension from one loop slot to another. It starts
- * from every keep choice with the split that puts as much as possible on
- * the fanouts and innermost buffers, then from seeded random splits, and
- * kicks out of local optima with a few random moves. The effort budget (in
- * factor splits visited) makes it deterministic; `budgetMs` only caps time.
+ * loop orders and placements (so orders never trap the search). A move sends
+ * one prime factor of one dimension from one loop slot to another. Restart r
+ * starts from the split that puts as much as possible on the fanouts and the
+ * innermost buffers under keep choice r (or, past the keep choices, from a
+ * seeded random split), climbs to a local optimum, then kicks its best split
+ * with a few random moves and climbs again until its share of the effort is
+ * spent. Restarts are independent and each counts every split it scores, so
+ * the result is the same whatever the threads or the order they run in:
+ * the best over restarts, ties going to the lowest restart.
  */
-export function localSearch(
-  space: MapSpace,
-  ctx: ModelContext,
-  options: SearchOptions & { effort?: number; seed?: number },
-): SearchResult {
+export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSearchOptions): SearchResult {
   const c = new Candidates(space, ctx, options);
   c.stats.complete = false;
   const { problem } = space;
   const nd = problem.dimensions.length;
-  const effort = options.effort ?? 20_000;
-  const rng = new Random(options.seed ?? 1);
+  const effort = options.effort ?? 10_000;
+  const restarts = options.restarts ?? 8;
+  const quota = Math.ceil(effort / restarts);
+  const seed = options.seed ?? 1;
   const key = (v: readonly number[]) => v.join(',');
   const index = space.allocations.map((allocs) => new Map(allocs.map((a, i) => [key(a), i])));
   // Neighbouring splits of each dimension: one prime factor moved between two slots.
@@ -387,12 +414,15 @@ export function localSearch(
     return out;
   };
 
-  const scores = new Map<string, { energy: number; cycles: number } | null>();
-  let visited = 0;
-  const score = (keepIndex: number, allocs: number[]): { energy: number; cycles: number } | null => {
+  type Score = { energy: number; cycles: number } | null;
+  const scores = new Map<string, Score>();
+  let used = 0;
+  const score = (keepIndex: number, allocs: number[]): Score => {
+    used++;
     const k = `${keepIndex}|${key(allocs)}`;
-    if (scores.has(k)) return scores.get(k)!;
-    let s: { energy: number; cycles: number } | null = null;
+    const cached = scores.get(k);
+    if (cached !== undefined || scores.has(k)) return cached ?? null;
+    let s: Score = null;
     if (c.fits(allocs, space.keepChoices[keepIndex])) {
       c.setKeep(space.keepChoices[keepIndex]);
       allocs.forEach((a, d) => c.setAllocation(d, a));
@@ -400,21 +430,20 @@ export function localSearch(
     } else {
       c.stats.pruned++;
     }
-    visited++;
     scores.set(k, s);
     return s;
   };
-  const isBetter = (a: { energy: number; cycles: number } | null, b: { energy: number; cycles: number } | null) =>
-    a !== null && (b === null || better(options.metrics, a.energy, a.cycles, b.energy, b.cycles));
+  const isBetter = (a: Score, b: Score) => a !== null && (b === null || better(options.metrics, a.energy, a.cycles, b.energy, b.cycles));
+  const exhausted = () => c.stop || used >= quota;
 
-  const climb = (keepIndex: number, start: number[]): void => {
+  /** Best-improvement hill climb; returns the local optimum reached. */
+  const climb = (keepIndex: number, start: number[]): { allocs: number[]; score: Score } => {
     let cur = start.slice();
     let curScore = score(keepIndex, cur);
-    for (;;) {
-      if (c.stop || visited >= effort) return;
+    while (!exhausted()) {
       let bestMove: number[] | null = null;
       let bestScore = curScore;
-      for (let d = 0; d < nd; d++) {
+      for (let d = 0; d < nd && !exhausted(); d++) {
         for (const j of neighbours(d, cur[d])) {
           const cand = cur.slice();
           cand[d] = j;
@@ -423,21 +452,20 @@ export function localSearch(
             bestScore = s;
             bestMove = cand;
           }
-          if (c.stop || visited >= effort) return;
+          if (exhausted()) break;
         }
       }
-      if (bestMove === null) return;
+      if (bestMove === null) break;
       cur = bestMove;
       curScore = bestScore;
     }
+    return { allocs: cur, score: curScore };
   };
 
-  // A feasible start: the split of each dimension that fits, preferring factors on fanouts and inner levels.
   const greedyStart = (keepIndex: number): number[] | null => {
     const weight = (alloc: number[]) => alloc.reduce((w, f, s) => w + Math.log2(f) * (space.slots[s].spatial ? 1000 : s + 1), 0);
-    const order = space.allocations.map((allocs) => [...allocs.keys()].sort((x, y) => weight(allocs[y]) - weight(allocs[x])));
+    const order = space.allocations.map((allocs) => [...allocs.keys()].sort((x, y) => weight(allocs[y]) - weight(allocs[x]) || x - y));
     const pick = new Array<number>(nd).fill(0);
-    // Take the heaviest split of each dimension, backing off dimension by dimension until it fits.
     const cur = order.map((o) => o[0]);
     for (let tries = 0; tries < 10_000; tries++) {
       if (c.fits(cur, space.keepChoices[keepIndex])) return cur;
@@ -447,7 +475,7 @@ export function localSearch(
     }
     return null;
   };
-  const randomStart = (keepIndex: number): number[] | null => {
+  const randomStart = (keepIndex: number, rng: Random): number[] | null => {
     for (let tries = 0; tries < 2000; tries++) {
       const cand = space.allocations.map((allocs) => rng.int(allocs.length));
       if (c.fits(cand, space.keepChoices[keepIndex])) return cand;
@@ -455,17 +483,62 @@ export function localSearch(
     return null;
   };
 
-  for (let k = 0; k < space.keepChoices.length && !c.stop && visited < effort; k++) {
-    const g = greedyStart(k);
-    if (g) climb(k, g);
+  for (let r = 0; r < restarts && !c.stop; r++) {
+    if (options.restartFilter && !options.restartFilter(r)) continue;
+    used = 0;
+    c.tag = [r];
+    const rng = new Random(seed * 7919 + r);
+    const keepIndex = r < space.keepChoices.length ? r : rng.int(space.keepChoices.length);
+    const start = r < space.keepChoices.length ? greedyStart(keepIndex) : randomStart(keepIndex, rng);
+    if (start === null) continue;
+    let best = climb(keepIndex, start);
+    while (!exhausted()) {
+      // Kick: a few random moves away from this restart's best, then climb again.
+      const kicked = best.allocs.slice();
+      const moves = 2 + rng.int(3);
+      for (let m = 0; m < moves; m++) {
+        const d = rng.int(nd);
+        const nb = neighbours(d, kicked[d]);
+        if (nb.length > 0) kicked[d] = rng.pick(nb);
+      }
+      const next = climb(keepIndex, kicked);
+      if (isBetter(next.score, best.score)) best = next;
+    }
   }
-  while (!c.stop && visited < effort) {
-    const before = visited;
-    const k = rng.int(space.keepChoices.length);
-    const r = randomStart(k);
-    if (r) climb(k, r);
-    if (visited === before) break; // nothing new reachable
-  }
-  if (space.keepChoices.length * space.factorizationCount() <= visited) c.stats.complete = true;
+  if (scores.size >= space.keepChoices.length * space.factorizationCount()) c.stats.complete = true;
   return c.result();
+}
+
+/** Lexicographic order of search positions. */
+function tagLess(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return a.length < b.length;
+}
+
+/**
+ * Merges the results of disjoint parts of one search into what the
+ * sequential search returns: the best, ties going to the earliest position.
+ */
+export function mergeResults(metrics: readonly Metric[], parts: readonly SearchResult[]): SearchResult {
+  let best: SearchResult | null = null;
+  const stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null };
+  for (const p of parts) {
+    stats.evaluated += p.stats.evaluated;
+    stats.valid += p.stats.valid;
+    stats.pruned += p.stats.pruned;
+    stats.factorizations += p.stats.factorizations;
+    stats.wallMs = Math.max(stats.wallMs, p.stats.wallMs);
+    stats.complete &&= p.stats.complete;
+    for (const [k, v] of Object.entries(p.stats.rejections)) stats.rejections[k] = (stats.rejections[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(p.stats.prunedBy)) stats.prunedBy[k] = (stats.prunedBy[k] ?? 0) + v;
+    if (p.mapping === null) continue;
+    if (
+      best === null ||
+      better(metrics, p.energy, p.cycles, best.energy, best.cycles) ||
+      (!better(metrics, best.energy, best.cycles, p.energy, p.cycles) && tagLess(p.tag, best.tag))
+    ) {
+      best = p;
+    }
+  }
+  return { mapping: best?.mapping ?? null, tag: best?.tag ?? [], energy: best?.energy ?? Infinity, cycles: best?.cycles ?? Infinity, stats };
 }

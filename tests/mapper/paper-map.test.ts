@@ -42,3 +42,14 @@ test('expt map is deterministic: same input, same mapping', (t) => {
   t.deepEqual(a.mapping.timeloop, b.mapping.timeloop);
   t.is(a.summary.edp_J_cycle, b.summary.edp_J_cycle);
 });
+
+test('expt map gives the same mapping on 1 and 2 worker threads (local and exhaustive)', (t) => {
+  const input = join(goldenCases().find((x) => x.id === 'paper-VScores-gemmini-TLD')!.dir, 'mapper-input.yaml');
+  for (const extra of [[], ['--exhaustive']]) {
+    const one = run(['map', input, '--json', '-j', '1', ...extra]);
+    const two = run(['map', input, '--json', '-j', '2', ...extra]);
+    t.deepEqual(two.mapping.timeloop, one.mapping.timeloop, extra.join(' '));
+    t.is(two.summary.edp_J_cycle, one.summary.edp_J_cycle);
+    t.is(two.search.jobs, 2);
+  }
+});
