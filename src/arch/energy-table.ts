@@ -76,3 +76,24 @@ export function computeEnergy(ert: EnergyReferenceTable, component: string): num
   if (!actions) throw new MissingEnergyError(component);
   return firstMatch(actionMap(actions), COMPUTE_ACTIONS, 0);
 }
+
+/**
+ * Energy of one transfer on a user-defined (SimpleMulticast) network to
+ * `multicast` destinations, as Timeloop v3.0.3 looks it up: the action's only
+ * entry, or among several the one whose multicast argument equals the
+ * factor (0 if none does); no action costs 0.
+ */
+export function networkTransferEnergy(
+  actions: readonly EnergyAction[],
+  action: string,
+  multicastArgument: string | null,
+  multicast: number,
+): number {
+  const entries = actions.filter((a) => a.name === action);
+  if (entries.length === 1) return entries[0].energy;
+  let e = 0;
+  for (const a of entries) {
+    if (multicastArgument !== null && Number(a.arguments?.[multicastArgument]) === multicast) e = a.energy;
+  }
+  return e;
+}

@@ -6,7 +6,7 @@
  */
 import type { Architecture, StorageLevel } from '../arch/architecture.ts';
 import type { EnergyAction, EnergyReferenceTable, StorageEnergies } from '../arch/energy-table.ts';
-import { computeEnergy, storageEnergies } from '../arch/energy-table.ts';
+import { computeEnergy, networkTransferEnergy, storageEnergies } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { foldedSize } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
@@ -423,17 +423,6 @@ function legacyNetwork(
 function userNetwork(ctx: ModelContext, name: string, tiles: LevelTile[][], s: number): NetworkStats {
   const spec = networkSpec(ctx.arch, name);
   const actions = ctx.networkActions.get(name) ?? [];
-  const energyFor = (action: string, multicast: number): number => {
-    const entries = actions.filter((a) => a.name === action);
-    if (entries.length === 1) return entries[0].energy;
-    let e = 0;
-    for (const a of entries) {
-      if (spec.multicastFactorArgument !== null && Number(a.arguments?.[spec.multicastFactorArgument]) === multicast) {
-        e = a.energy;
-      }
-    }
-    return e;
-  };
   const dataspaces: Record<string, NetworkDataspaceStats> = {};
   let total = 0;
   ctx.problem.dataspaces.forEach((ds, pv) => {
@@ -445,7 +434,7 @@ function userNetwork(ctx: ModelContext, name: string, tiles: LevelTile[][], s: n
       ingresses += e.accesses;
       if (e.accesses > 0) {
         const action = spec.perDatatypeErt ? `${spec.actionName}_${ds.name}` : spec.actionName;
-        energy = energyFor(action, e.multicast) * e.accesses;
+        energy = networkTransferEnergy(actions, action, spec.multicastFactorArgument, e.multicast) * e.accesses;
         if (e.multicast > multicast) multicast = e.multicast;
       }
     }

@@ -13,6 +13,7 @@
 import type { Mapping } from '../mapping/mapping.ts';
 import { isAxisAligned } from '../workload/problem.ts';
 import { fanoutBelow } from '../arch/architecture.ts';
+import { networkTransferEnergy } from '../arch/energy-table.ts';
 import type { ModelContext } from './evaluate.ts';
 import { evaluateMapping } from './evaluate.ts';
 import { buildLoopNest } from './loop-nest.ts';
@@ -493,7 +494,6 @@ export class FastCostModel {
       for (let t = 0; t < nds; t++) {
         const i = s * nds + t;
         const action = spec.perDatatypeErt ? `${spec.actionName}_${this.ctx.problem.dataspaces[t].name}` : spec.actionName;
-        const entries = actions.filter((a) => a.name === action);
         // Entries in increasing (multicast, scatter) order; the last non-zero one sets the energy.
         const order = [...Array(this.nEnt[i]).keys()].sort(
           (a, b) => this.entM[i * MAX_ENTRIES + a] - this.entM[i * MAX_ENTRIES + b] || this.entS[i * MAX_ENTRIES + a] - this.entS[i * MAX_ENTRIES + b],
@@ -503,10 +503,7 @@ export class FastCostModel {
           const acc = this.entA[i * MAX_ENTRIES + k];
           if (acc > 0) {
             const m = this.entM[i * MAX_ENTRIES + k];
-            let e = 0;
-            if (entries.length === 1) e = entries[0].energy;
-            else for (const a of entries) if (spec.multicastFactorArgument !== null && Number(a.arguments?.[spec.multicastFactorArgument]) === m) e = a.energy;
-            energy = e * acc;
+            energy = networkTransferEnergy(actions, action, spec.multicastFactorArgument, m) * acc;
           }
         }
         networkTotal += energy * (this.expX[s] * this.expY[s]);
