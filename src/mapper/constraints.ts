@@ -20,6 +20,17 @@ export interface LoopConstraint {
   suffix: number[];
 }
 
+/** A timeloopfe `maximize_dims` macro, resolved into exact factors before the search. */
+export interface MaximizeDims {
+  level: number;
+  spatial: boolean;
+  /** Groups of dimensions, maximized one group after the other. */
+  groups: number[][];
+  /** Product the factors may reach (temporal: `maximize_dims_capacity`; spatial: the fanout). */
+  capacity: number | undefined;
+  path: string;
+}
+
 export interface LevelConstraints {
   temporal: LoopConstraint;
   spatial: LoopConstraint;
@@ -34,6 +45,8 @@ export interface MapspaceConstraints {
   levels: LevelConstraints[];
   /** Warnings Timeloop would print (ignored constraints). */
   warnings: string[];
+  /** `maximize_dims` macros not yet resolved (see `resolveMaximizeDims`). */
+  maximize: MaximizeDims[];
 }
 
 function emptyLoop(nd: number): LoopConstraint {
@@ -50,6 +63,7 @@ export function unconstrained(problem: Problem, arch: Architecture): MapspaceCon
       keep: problem.dataspaces.map(() => undefined),
     })),
     warnings: [],
+    maximize: [],
   };
 }
 
@@ -128,6 +142,25 @@ export function addConstraints(
           (suffix ? loop.suffix : loop.prefix).push(d);
         }
       }
+      const maximize = e['maximize_dims'];
+      if (maximize !== undefined && maximize !== null) {
+        if (!Array.isArray(maximize)) fail(`${path}.maximize_dims`, 'expected a list of dimensions or a list of lists of dimensions');
+        const list = maximize as unknown[];
+        const groups = (list.every((x) => typeof x === 'string') ? [list] : list).map((g, j) => {
+          if (!Array.isArray(g)) fail(`${path}.maximize_dims[${j}]`, 'expected a list of dimensions (do not mix names and lists)');
+          return (g as unknown[]).map((name) => {
+            const d = dims.indexOf(String(name));
+            if (d < 0) fail(`${path}.maximize_dims[${j}]`, `'${String(name)}' is not a dimension of the problem (${dims.join(', ')})`);
+            return d;
+          });
+        });
+        const cap = e['maximize_dims_capacity'];
+        if (cap !== undefined && (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1)) {
+          fail(`${path}.maximize_dims_capacity`, `expected a positive whole number, got ${JSON.stringify(cap)}`);
+        }
+        if (type === 'temporal' && cap === undefined) fail(`${path}.maximize_dims_capacity`, 'a temporal maximize_dims needs maximize_dims_capacity');
+        into.maximize.push({ level, spatial: type === 'spatial', groups, capacity: cap as number | undefined, path: `${path}.maximize_dims` });
+      }
       if (type === 'spatial' && e['split'] !== undefined) {
         const split = Number(e['split']);
         if (!Number.isInteger(split) || split < 0) fail(`${path}.split`, `expected a non-negative whole number, got ${JSON.stringify(e['split'])}`);
@@ -153,4 +186,92 @@ export function addConstraints(
       fail(`${path}.type`, `unknown constraint type '${type}' (expected temporal, spatial or bypass)`);
     }
   });
+}
+
+function primeSet(n: number): number[] {
+  const out: number[] = [];
+  for (let p = 2; p * p <= n; p++) {
+    if (n % p === 0) {
+      out.push(p);
+      while (n % p === 0) n /= p;
+    }
+  }
+  if (n > 1) out.push(n);
+  return out;
+}
+
+/**
+ * Largest product of factors of `sizes` (dimension → remaining size) that
+ * fits `capacity`, searched depth-first over prime factors in dimension
+ * order, first best kept (timeloopfe's greedy allocation). Allocations that
+ * would need an imperfect factor are not considered: the mapper works with
+ * perfect factorizations.
+ */
+function allocate(sizes: Map<number, number>, capacity: number): { factors: Map<number, number>; utilization: number } {
+  let best = { factors: new Map<number, number>(), utilization: 1 };
+  if (capacity <= 1) return best;
+  for (const [d, v] of sizes) {
+    for (const p of primeSet(v)) {
+      if (p > capacity) continue;
+      const rest = new Map(sizes);
+      rest.set(d, v / p);
+      const sub = allocate(rest, Math.floor(capacity / p));
+      const utilization = sub.utilization * p;
+      if (utilization > best.utilization) {
+        const factors = new Map(sub.factors);
+        factors.set(d, (factors.get(d) ?? 1) * p);
+        best = { factors, utilization };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Turns the `maximize_dims` macros into exact factors the way timeloopfe
+ * does: spatial ones first, then temporal ones, innermost level first; each
+ * group of dimensions gets the largest factors that fit the capacity left
+ * after the level's exact factors, out of what the other exact factors leave
+ * of each dimension.
+ */
+export function resolveMaximizeDims(c: MapspaceConstraints, problem: Problem, arch: Architecture, file: string): void {
+  if (c.maximize.length === 0) return;
+  const nd = problem.dimensions.length;
+  const remaining = problem.bounds.slice();
+  for (const lc of c.levels) {
+    for (const loop of [lc.temporal, lc.spatial]) {
+      for (let d = 0; d < nd; d++) if (loop.exact[d] !== undefined) remaining[d] = Math.ceil(remaining[d] / loop.exact[d]!);
+    }
+  }
+  const order = [...c.maximize].sort((a, b) => Number(b.spatial) - Number(a.spatial) || b.level - a.level);
+  for (const m of order) {
+    const loop = m.spatial ? c.levels[m.level].spatial : c.levels[m.level].temporal;
+    let start = m.capacity;
+    if (start === undefined) {
+      const inner = m.level + 1 < arch.storage.length ? arch.storage[m.level + 1] : arch.arithmetic;
+      const here = arch.storage[m.level];
+      start = (inner.meshX * inner.meshY) / (here.meshX * here.meshY);
+    }
+    for (const group of m.groups) {
+      let capacity = start;
+      for (let d = 0; d < nd; d++) {
+        const v = loop.exact[d] ?? loop.min[d];
+        if (v !== undefined && v > 0) capacity = Math.floor(capacity / v);
+      }
+      const sizes = new Map<number, number>();
+      for (const d of group) {
+        if (loop.exact[d] !== undefined) {
+          throw new UserError(`cannot maximize ${problem.dimensions[d]}: it is already constrained to ${loop.exact[d]}`, file, m.path);
+        }
+        sizes.set(d, remaining[d]);
+      }
+      const { factors } = allocate(sizes, capacity);
+      for (const d of group) {
+        const f = factors.get(d) ?? 1;
+        loop.exact[d] = f;
+        remaining[d] = Math.ceil(remaining[d] / f);
+      }
+    }
+  }
+  c.maximize = [];
 }

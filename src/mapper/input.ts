@@ -9,7 +9,7 @@ import type { Problem } from '../workload/problem.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
-import { addConstraints, unconstrained, type MapspaceConstraints } from './constraints.ts';
+import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from './constraints.ts';
 import type { Metric } from './search.ts';
 
 export interface MapperJob {
@@ -37,6 +37,7 @@ export function readMapperJob(files: readonly string[]): MapperJob {
     const block = input.raw[key];
     if (block) addConstraints(constraints, block.value, problem, arch, { file: block.file, path: key });
   }
+  resolveMaximizeDims(constraints, problem, arch, files.join(', '));
   let metrics: Metric[] = ['edp'];
   const ignoredSettings: string[] = [];
   const mapper = input.raw['mapper'];
