@@ -10,6 +10,7 @@ import type { EnergyAction, EnergyReferenceTable } from '../arch/energy-table.ts
 import type { LevelMapping, LoopBlock, Mapping, SpatialBlock } from '../mapping/mapping.ts';
 import { foldedSize } from '../mapping/mapping.ts';
 import type { DataSpace, Problem, ProjectionTerm } from '../workload/problem.ts';
+import { CNN_LAYER_SHAPE } from '../workload/shapes.ts';
 import { UserError } from '../util/errors.ts';
 
 type Obj = Record<string, unknown>;
@@ -298,28 +299,12 @@ export function parseTreeArchitecture(value: unknown, origin: Origin): Architect
   return { name: rootName, storage, arithmetic, networks };
 }
 
-const CNN_LAYER = {
-  name: 'cnn_layer',
-  dimensions: ['R', 'S', 'P', 'Q', 'C', 'K', 'N'],
-  coefficients: [
-    { name: 'Wstride', default: 1 },
-    { name: 'Hstride', default: 1 },
-    { name: 'Wdilation', default: 1 },
-    { name: 'Hdilation', default: 1 },
-  ],
-  data_spaces: [
-    { name: 'Weights', projection: [[['C']], [['K']], [['R']], [['S']]] },
-    { name: 'Inputs', projection: [[['N']], [['C']], [['R', 'Wdilation'], ['P', 'Wstride']], [['S', 'Hdilation'], ['Q', 'Hstride']]] },
-    { name: 'Outputs', projection: [[['N']], [['K']], [['Q']], [['P']]], read_write: true },
-  ],
-};
-
 /** Parses a `problem` block (inline shape, or the built-in `cnn_layer`). */
 export function parseProblem(value: unknown, origin: Origin): Problem {
   const p = asObj(value, origin);
   const so = at(origin, 'shape');
   let shapeValue = p['shape'];
-  if (shapeValue === 'cnn_layer') shapeValue = CNN_LAYER;
+  if (shapeValue === 'cnn_layer') shapeValue = CNN_LAYER_SHAPE;
   if (typeof shapeValue === 'string') fail(so, `unknown built-in problem shape '${shapeValue}' (known: cnn_layer)`);
   const shape = asObj(shapeValue, so);
   const dims = asList(shape['dimensions'], at(so, 'dimensions')).map((d, i) => {
