@@ -170,6 +170,15 @@ function cround(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
+/**
+ * Timeloop stores counts in unsigned 64-bit integers: a negative count (some
+ * imperfect factorizations make `fills = share − partition` negative) wraps
+ * around to 2^64 − n. Reproduced, as a double, for fidelity.
+ */
+function asUint64(x: number): number {
+  return x < 0 ? 2 ** 64 + x : x;
+}
+
 function computeReadsFillsUpdates(nest: LevelTile[], readWrite: boolean): void {
   for (let cur = 0; cur < nest.length; cur++) {
     const t = nest[cur];
@@ -182,13 +191,13 @@ function computeReadsFillsUpdates(nest: LevelTile[], readWrite: boolean): void {
     }
     if (readWrite) {
       // The first update of each element needs no read (first-read elision).
-      t.updates = cround(t.contentAccesses);
-      t.reads = cround(t.contentAccesses + t.peerAccesses - t.partitionSize);
+      t.updates = asUint64(cround(t.contentAccesses));
+      t.reads = asUint64(cround(t.contentAccesses + t.peerAccesses - t.partitionSize));
       t.temporalReductions = t.reads;
       const outermost = nextNonEmptyOuter(nest, cur) === nest.length;
-      t.fills = outermost
-        ? cround(t.parentAccessShare + t.peerFills)
-        : cround(t.parentAccessShare + t.peerFills - t.partitionSize);
+      t.fills = asUint64(
+        outermost ? cround(t.parentAccessShare + t.peerFills) : cround(t.parentAccessShare + t.peerFills - t.partitionSize),
+      );
     } else {
       t.reads = cround(t.contentAccesses + t.peerAccesses);
       t.updates = 0;
