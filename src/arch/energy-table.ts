@@ -23,9 +23,11 @@ export interface StorageEnergies {
   readonly leak: number;
 }
 
+// Timeloop v3.0.3's priority lists (include/model/topology.hpp): a `fill` or
+// `update` action is never read, and updates fall back to fills, then writes.
 const READ_ACTIONS = ['random_read', 'read'];
-const FILL_ACTIONS = ['random_fill', 'random_write', 'fill', 'write'];
-const UPDATE_ACTIONS = ['random_update', 'random_write', 'update', 'write'];
+const FILL_ACTIONS = ['random_fill', 'write'];
+const UPDATE_ACTIONS = ['random_update', 'random_fill', 'write'];
 const LEAK_ACTIONS = ['leak'];
 const COMPUTE_ACTIONS = ['mac_random', 'mult_random', 'mac', 'mult', 'compute'];
 
@@ -56,13 +58,14 @@ export class MissingEnergyError extends Error {
   }
 }
 
-export function storageEnergies(ert: EnergyReferenceTable, component: string): StorageEnergies {
+export function storageEnergies(ert: EnergyReferenceTable, component: string, clusterSize = 1): StorageEnergies {
   const actions = ert.components[component];
   if (!actions) throw new MissingEnergyError(component);
   const m = actionMap(actions);
-  // A missing read/fill/update falls back to the component's largest action energy.
+  // A missing read/fill/update costs the component's largest action energy per cluster member.
   let max = 0;
   for (const v of m.values()) max = Math.max(max, v);
+  max /= clusterSize;
   return {
     read: firstMatch(m, READ_ACTIONS, max),
     fill: firstMatch(m, FILL_ACTIONS, max),

@@ -53,7 +53,7 @@ export function prepareModel(
   return {
     problem,
     arch,
-    storageEnergy: arch.storage.map((s) => storageEnergies(ert, s.name)),
+    storageEnergy: arch.storage.map((s) => storageEnergies(ert, s.name, s.clusterSize)),
     computeEnergy: computeEnergy(ert, arch.arithmetic.name),
     networkActions,
     linkTransfers: options.linkTransfers ?? true,

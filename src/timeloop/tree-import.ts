@@ -378,8 +378,8 @@ export function parseErt(value: unknown, origin: Origin): EnergyReferenceTable {
   const tables = e['tables'];
   const components: Record<string, EnergyAction[]> = {};
   const add = (rawName: string, actions: EnergyAction[]) => {
-    const last = rawName.split('.').pop() ?? rawName;
-    const { base } = parseRangeName(last);
+    // `system.PE[0..15].RF[0..1]` → `RF`: ranges hold dots too, so drop them before splitting the path.
+    const base = rawName.replace(/\[\d+\.\.\d+\]/g, '').split('.').pop() ?? rawName;
     components[base] = [...(components[base] ?? []), ...actions];
   };
   const parseAction = (a: unknown, ao: Origin, nameOverride?: string): EnergyAction => {
