@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { dataspaceSize } from '../../src/workload/problem.ts';
-import { blockLayers, modelLayers, STUDY_LAYER_IDS, type LayerInstance } from '../../src/workload/layers.ts';
+import { blockLayers, FUSION_PAIRS, modelLayers, STUDY_LAYER_IDS, type LayerInstance } from '../../src/workload/layers.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 /** Size variables (study-facts §2.2: the study's two sets, the public GPT-2 table; blocks are public knowledge). */
@@ -238,4 +238,12 @@ test('an unknown or repeated layer name is a UserError naming the file and field
   t.is(e?.field, 'experiments[2].seq_length');
   e = t.throws(() => blockLayers('bert-base', { batch: 0, origin }), { instanceOf: UserError });
   t.is(e?.field, 'experiments[2].batch');
+});
+
+test("the study's fusion pairs: KTQ → softmax, Out → layernorm", (t) => {
+  // study-facts §3.1: fusable = [softmax, layernorm, KTQ, Out]; pairs KTQ → softmax and Out → layernorm.
+  t.deepEqual(FUSION_PAIRS.map((p) => [...p]), [
+    ['KTQ', 'softmax'],
+    ['Out', 'layernorm'],
+  ]);
 });
