@@ -646,7 +646,7 @@ test('architecture: overrides replace estimated actions, stand in for unsupporte
     ],
   );
   const mystery = { ...architecture, arithmetic: { ...architecture.arithmetic, className: 'my_mac' } };
-  t.throws(() => estimateArchitectureEnergy(mystery, base), { instanceOf: UserError, message: /component 'MAC' \(class my_mac\): class 'my_mac' is not supported/ });
+  t.throws(() => estimateArchitectureEnergy(mystery, base), { instanceOf: UserError, message: /component 'MAC': class 'my_mac' has no estimator; name its Accelergy class in options.classes/ });
   const withOverride = estimateArchitectureEnergy(mystery, { ...base, overrides: { MAC: [{ name: 'compute', energy: 0.5 }] } });
   t.deepEqual(withOverride.components['MAC'], [{ name: 'compute', energy: 0.5 }]);
   t.throws(() => estimateArchitectureEnergy(architecture, { ...base, overrides: { Nope: [] } }), { instanceOf: UserError, message: /no component named 'Nope'/ });

@@ -8,7 +8,7 @@ import type { Architecture } from '../architecture.ts';
 import type { EnergyAction, EnergyReferenceTable } from '../energy-table.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Attributes } from './attributes.ts';
-import { isSupportedClass } from './components.ts';
+import { COMPOUND_CLASSES, PRIMITIVE_CLASSES, isSupportedClass } from './components.ts';
 import { estimateComponent, type ComponentEstimate, type EstimateOptions } from './estimate.ts';
 
 export interface ArchitectureEnergyOptions extends Omit<EstimateOptions, 'componentName'> {
@@ -115,6 +115,11 @@ export function estimateArchitecture(arch: Architecture, options: ArchitectureEn
         skipped.push(name);
         return;
       }
+      throw new UserError(
+        `component '${name}': class '${className}' has no estimator; name its Accelergy class in options.classes ` +
+          `(e.g. smartbuffer_RF for a tree-format regfile), or give its energies in options.overrides ` +
+          `(supported classes: ${[...COMPOUND_CLASSES, ...PRIMITIVE_CLASSES].join(', ')})`,
+      );
     }
     const { overrides: _o, classes: _c, attributes: _a, ...estimateOptions } = options;
     const estimate = estimateComponent(className, attributes, { ...estimateOptions, componentName: name });

@@ -186,8 +186,8 @@ export function cactiRun(key: CactiRunKey, skip?: (k: CactiRunKey) => boolean): 
   if (w0 === w1) {
     const r = atWidth(w0);
     if (!('reason' in r)) return { run: r, exact: false };
-    // Nothing visible at this width (only when runs are hidden): bracket with the widths around it.
-    const around = bracket(CACTI_WIDTHS.filter((w) => w !== w0), key.width);
+    // Nothing visible at this width, which happens only when runs are hidden: bracket with the widths around it.
+    const around = skip ? bracket(CACTI_WIDTHS.filter((w) => w !== w0), key.width) : null;
     if (!around) return r;
     [w0, w1] = around;
   }

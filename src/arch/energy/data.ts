@@ -3,16 +3,12 @@
  * read on first use and kept for the life of the process.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 
 /** One CSV row: column name (as written in the header) → cell text. */
 export type CsvRow = Readonly<Record<string, string>>;
 
 const cache = new Map<string, readonly CsvRow[]>();
-
-/** The folder `data/energy/` of the package, whatever the working directory. */
-export const ENERGY_DATA_DIR = fileURLToPath(new URL('../../../data/energy/', import.meta.url));
 
 /**
  * Rows of `data/energy/<relativePath>`, parsed once. Blank lines are skipped

@@ -53,7 +53,8 @@ export function round6(x: number): number {
 
 /** The attributes as the top-level query sees them: technology and global_cycle_seconds filled in. */
 export function queryAttributes(attributes: Attributes, options: EstimateOptions): Record<string, unknown> {
-  const attrs: Record<string, unknown> = { ...attributes };
+  const attrs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attributes)) if (v !== undefined) attrs[k] = v;
   if ((attrs['technology'] === undefined || attrs['technology'] === null) && options.technology !== undefined) {
     attrs['technology'] = options.technology;
   }
