@@ -22,6 +22,36 @@ export const commands: readonly Command[] = [
     summary: 'Find the best mapping (Timeloop input files + constraints) with the built-in mapper',
     run: async (argv) => (await import('./map.ts')).runMap(argv),
   },
+  {
+    name: 'run',
+    summary: 'Run the experiments of experiments.config.ts (cached results are reused), then write reports/',
+    run: async (argv) => (await import('./run.ts')).runRun(argv),
+  },
+  {
+    name: 'plan',
+    summary: 'List the tasks a run would execute and why (cached / will run: which input changed)',
+    run: async (argv) => (await import('./plan.ts')).runPlanCommand(argv),
+  },
+  {
+    name: 'report',
+    summary: 'Write reports/ (layers.csv, index.md) from the cache only',
+    run: async (argv) => (await import('./report.ts')).runReport(argv),
+  },
+  {
+    name: 'show',
+    summary: 'Show one task: inputs, state, cached result (mapping loop nest, per-level breakdown)',
+    run: async (argv) => (await import('./show.ts')).runShow(argv),
+  },
+  {
+    name: 'clean',
+    summary: 'Remove the result cache and the reports',
+    run: async (argv) => (await import('./clean.ts')).runClean(argv),
+  },
+  {
+    name: 'gc',
+    summary: 'Remove cache entries no task of the config references',
+    run: async (argv) => (await import('./gc.ts')).runGc(argv),
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {

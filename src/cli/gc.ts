@@ -1,0 +1,29 @@
+/** `expt gc`: remove cache entries that no task of the current config references. */
+import { parseArgs } from 'node:util';
+import { openSession } from '../pipeline/session.ts';
+import { UserError } from '../util/errors.ts';
+
+export async function runGc(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UserError(`gc: ${(error as Error).message} (see 'expt gc --help')`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(
+      ['Usage: expt gc [--json] [--config FILE]', '', 'Removes cache entries no task of any experiment in the config references,', 'records of task ids that no longer exist, and leftovers of interrupted writes.', ''].join('\n'),
+    );
+    return 0;
+  }
+  const session = await openSession({ config: parsed.values.config });
+  const referenced = new Set(session.graph.order.map((t) => `${t.kind}/${t.key}`));
+  const ids = new Set(session.graph.order.flatMap((t) => [t.id, ...t.aliases]));
+  const out = session.cache.gc(referenced, ids);
+  if (parsed.values.json) {
+    process.stdout.write(JSON.stringify({ removed: out.removed.map((e) => `${e.kind}/${e.key}`), kept: out.kept, records: out.records, temp: out.temp }) + '\n');
+  } else {
+    process.stdout.write(`expt gc: removed ${out.removed.length} entr${out.removed.length === 1 ? 'y' : 'ies'}, kept ${out.kept}; removed ${out.records} stale task record${out.records === 1 ? '' : 's'} and ${out.temp} leftover temp file${out.temp === 1 ? '' : 's'}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * `expt plan [experiment...] [--only f=v,...] [--force] [--json]`: each task
+ * of the selection with its state — cached, or will run and why (which input
+ * changed since the cached result, which dependency will run). Runs nothing.
+ * `expt run --dry-run` is this command.
+ */
+import { parseArgs } from 'node:util';
+import { planGraph, planJson, type Plan } from '../pipeline/plan.ts';
+import { openSession, selectTasks } from '../pipeline/session.ts';
+import { UserError } from '../util/errors.ts';
+
+export function planUsage(): string {
+  return [
+    'Usage: expt plan [experiment...] [options]',
+    '',
+    'Shows the tasks a run would execute and why: each task is `cached` or',
+    '`will run` with the reason (no result for its key, which input changed',
+    'since the cached result, a dependency that will run). Runs nothing.',
+    '',
+    'Options:',
+    '  --only F=V[,F=V]   only tasks whose cell matches (fields: experiment, model,',
+    "                     layer, arch, fusion, variant, kind, id; 'a|b' = either);",
+    '                     repeat for a union',
+    '  --force            plan as if nothing were cached',
+    '  --all              list cached tasks too (text output)',
+    '  --config FILE      the experiments config (default: experiments.config.* found',
+    '                     from the working directory up)',
+    '  --json             print a JSON array of tasks: id, kind, experiment, model,',
+    '                     layer, arch, fusion, macs, state, reason, ...',
+    '  -h, --help         show this help',
+    '',
+  ].join('\n');
+}
+
+export interface PlanArgs {
+  experiments: string[];
+  only: string[];
+  force: boolean;
+  json: boolean;
+  all: boolean;
+  config?: string;
+}
+
+export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config'>) {
+  const session = await openSession({ config: args.config });
+  const graph = selectTasks(session, args.experiments, args.only);
+  const plan = planGraph(graph, session.cache, { force: args.force });
+  return { session, plan };
+}
+
+export function renderPlan(plan: Plan, all: boolean): string {
+  const willRun = plan.entries.filter((e) => e.state === 'will run');
+  const lines = [`expt plan: ${plan.entries.length} tasks — ${plan.entries.length - willRun.length} cached, ${willRun.length} will run`];
+  const width = Math.max(0, ...plan.entries.map((e) => e.task.id.length));
+  for (const e of plan.entries) {
+    if (e.state === 'cached' && !all) continue;
+    const same = e.task.aliases.length > 0 ? ` (also ${e.task.aliases.join(', ')})` : '';
+    lines.push(`  ${e.state === 'cached' ? 'cached  ' : 'will run'}  ${e.task.id.padEnd(width)}  ${e.reason}${same}`);
+  }
+  if (willRun.length === 0) lines.push('  nothing to do: every result is cached');
+  return lines.join('\n') + '\n';
+}
+
+export async function printPlan(args: PlanArgs): Promise<number> {
+  const { plan } = await computePlan(args);
+  if (args.json) process.stdout.write(JSON.stringify(planJson(plan), null, 2) + '\n');
+  else process.stdout.write(renderPlan(plan, args.all));
+  return 0;
+}
+
+export async function runPlanCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        only: { type: 'string', multiple: true },
+        force: { type: 'boolean' },
+        all: { type: 'boolean' },
+        json: { type: 'boolean' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UserError(`plan: ${(error as Error).message} (see 'expt plan --help')`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(planUsage());
+    return 0;
+  }
+  return printPlan({
+    experiments: positionals,
+    only: values.only ?? [],
+    force: values.force === true,
+    json: values.json === true,
+    all: values.all === true,
+    config: values.config,
+  });
+}

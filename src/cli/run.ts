@@ -1,0 +1,121 @@
+/**
+ * `expt run [experiment...] [--only f=v,...] [-j N] [--force] [--json]
+ * [--dry-run]`: plan, execute what is not cached (in parallel, on worker
+ * threads), then write the reports from the cache.
+ *
+ * Exit codes: 0 all done, 1 a task failed (its dependents are skipped, the
+ * rest completes), 2 bad config or arguments, 130 interrupted (Ctrl+C; the
+ * results that finished are kept, the next run resumes).
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
+import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
+import { writeReports } from '../report/write.ts';
+import { UserError } from '../util/errors.ts';
+import { computePlan, printPlan } from './plan.ts';
+
+export const EXIT_FAILED = 1;
+export const EXIT_INTERRUPTED = 130;
+
+export function runUsage(): string {
+  return [
+    'Usage: expt run [experiment...] [options]',
+    '',
+    'Runs the experiments of experiments.config.ts (default: all, or the',
+    "config's `default` list): tasks whose results are cached are skipped, the",
+    'others run in parallel; then reports/ is written from the cache.',
+    '',
+    'Options:',
+    '  --only F=V[,F=V]   only tasks whose cell matches, and what they depend on',
+    '                     (fields: experiment, model, layer, arch, fusion, variant,',
+    "                     kind, id; 'a|b' = either); repeat for a union",
+    '  -j, --jobs N       tasks at a time (default: the number of cores)',
+    '  --force            recompute even cached results',
+    '  --dry-run          print the plan (as expt plan) and run nothing',
+    '  --json             print a summary object {ran, cached, failed, skipped, ...}',
+    '                     on stdout (progress goes to stderr)',
+    '  --no-report        do not write reports/',
+    '  --verbose          list cached tasks too (plain output)',
+    '  --config FILE      the experiments config',
+    '  -h, --help         show this help',
+    '',
+    'Exit codes: 0 done, 1 a task failed, 2 bad config or arguments, 130 interrupted.',
+    '',
+  ].join('\n');
+}
+
+export async function runRun(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        only: { type: 'string', multiple: true },
+        jobs: { type: 'string', short: 'j' },
+        force: { type: 'boolean' },
+        'dry-run': { type: 'boolean', short: 'n' },
+        json: { type: 'boolean' },
+        'no-report': { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UserError(`run: ${(error as Error).message} (see 'expt run --help')`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(runUsage());
+    return 0;
+  }
+  const args = { experiments: positionals, only: values.only ?? [], force: values.force === true, config: values.config };
+  if (values['dry-run']) return printPlan({ ...args, json: values.json === true, all: values.verbose === true });
+  const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
+
+  const { session, plan } = await computePlan(args);
+  const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';
+  const logger: RunLogger = values.json ? new PlainLogger(process.stderr, { verbose: values.verbose }) : tty ? new ListrLogger() : new PlainLogger(process.stdout, { verbose: values.verbose });
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let summary;
+  try {
+    summary = await runPlan(plan, { cache: session.cache, kinds: session.kinds, jobs, logger, signal: controller.signal, force: args.force });
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const interrupted = controller.signal.aborted;
+  let reports: string[] = [];
+  if (!interrupted && !values['no-report']) {
+    reports = writeReports(session.loaded, session.expansion, session.graph, session.cache).files;
+  }
+  const err = values.json ? process.stderr : process.stdout;
+  if (interrupted) {
+    process.stderr.write(`expt run: interrupted; ${summary.ran} new result${summary.ran === 1 ? '' : 's'} kept in the cache. Run the same command again to resume.\n`);
+  } else if (reports.length > 0) {
+    err.write(`reports: ${reports.map((f) => relativeToCwd(f)).join(', ')}\n`);
+  }
+  if (values.json) {
+    const { ran, cached, failed, skipped } = summary;
+    const json = { ran, cached, failed, skipped, interrupted: summary.interrupted, durationMs: Math.round(summary.durationMs), failures: summary.failures.map((f) => ({ id: f.id, reason: f.reason.split('\n')[0] })), reports: reports.map(relativeToCwd) };
+    process.stdout.write(JSON.stringify(json) + '\n');
+  }
+  if (interrupted) return EXIT_INTERRUPTED;
+  return summary.failed > 0 ? EXIT_FAILED : 0;
+}
+
+function relativeToCwd(file: string): string {
+  const cwd = process.cwd() + '/';
+  return file.startsWith(cwd) ? file.slice(cwd.length) : file;
+}

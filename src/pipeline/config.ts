@@ -1,0 +1,479 @@
+/**
+ * `experiments.config.ts` (or `.mjs`, `.js`, `.json`, `.yaml`): loading with
+ * cosmiconfig, the typed schema (`defineConfig`), and validation with
+ * one-line errors (`file: path.of.field: expected …, got …`).
+ *
+ * The schema names the study's axes (models, layers, fusion levels,
+ * architectures, HW-DSE sweeps, the cross-architecture study) and explicit
+ * Timeloop mapper jobs. Which of them can already be expanded into tasks is
+ * decided by the expanders (expand.ts); the validation here is about shape,
+ * names and sizes.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { UserError } from '../util/errors.ts';
+import { ALL_LAYER_IDS } from '../workload/layers.ts';
+import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
+
+export type Objective = 'edp' | 'energy' | 'delay';
+
+/** Built-in mapper settings (hashed into every map task's key). */
+export interface MapperSettings {
+  /** Factor splits the local search may score (default 10000). */
+  effort?: number;
+  /** Seed of the search restarts (default 1). */
+  seed?: number;
+  /** Independent restarts sharing the effort (default 8). */
+  restarts?: number;
+  /** Lexicographic objective (default: the job's `mapper.optimization_metrics`, else edp). */
+  objective?: Objective[];
+}
+
+/** An architecture given as Timeloop-format files (architecture, ERT, constraints). */
+export interface ArchitectureDef {
+  files: string[];
+  description?: string;
+}
+
+/** One explicit mapper job: Timeloop-format files with a problem, an architecture and an ERT. */
+export interface MapJobDef {
+  files: string[];
+  model?: string;
+  layer?: string;
+  arch?: string;
+  fusion?: string;
+  /** Extra label to tell cells apart (e.g. the study's TLD / TLL mapper settings). */
+  variant?: string;
+}
+
+/** A HW design-space sweep (study-specific; expansion not built yet). */
+export interface SweepDef {
+  architecture: string;
+  /** Parameter → values; the sweep is the list of configs (or their product with `mixup`). */
+  parameters: Record<string, (number | string | boolean)[]>;
+  layers?: 'study' | 'all' | string[];
+  mixup?: boolean;
+}
+
+/** The cross-architecture study (study-specific; expansion not built yet). */
+export interface CrossArchDef {
+  architectures: string[];
+  workloads: string[];
+}
+
+export interface ExperimentDef {
+  description?: string;
+  mapper?: MapperSettings;
+  /** Explicit Timeloop mapper jobs. */
+  jobs?: MapJobDef[];
+  /** The matrix: models × layers × architectures × fusion levels. */
+  models?: string[];
+  layers?: 'study' | 'all' | string[];
+  architectures?: string[];
+  /** Fusion levels: `none`, or the storage level fused at. */
+  fusion?: string[];
+  /** Fused pairs reported together, e.g. [['KTQ', 'softmax'], ['Out', 'layernorm']]. */
+  fusedPairs?: [string, string][];
+  seqLength?: number;
+  batch?: number;
+  sweeps?: SweepDef[];
+  crossArch?: CrossArchDef;
+  /** Study-specific settings not in the schema yet: hashed into tasks as given. */
+  options?: Record<string, unknown>;
+}
+
+export interface ExptConfig {
+  /** Experiments `expt run` runs when none is named (default: all, in order). */
+  default?: string[];
+  /** Result cache folder, relative to the config file (default `cache`). */
+  cacheDir?: string;
+  /** Report folder, relative to the config file (default `reports`). */
+  reportsDir?: string;
+  /** Extra model definitions (YAML), relative to the config file (default `experiments/models` if present). */
+  modelsDir?: string;
+  /** Mapper settings for every experiment (an experiment's own `mapper` overrides them field by field). */
+  mapper?: MapperSettings;
+  /** Named architectures the experiments refer to. */
+  architectures?: Record<string, ArchitectureDef>;
+  experiments: Record<string, ExperimentDef>;
+}
+
+/** Identity function that gives `experiments.config.ts` its types. */
+export function defineConfig(config: ExptConfig): ExptConfig {
+  return config;
+}
+
+/** A loaded, validated config with the places it refers to. */
+export interface LoadedConfig {
+  config: ExptConfig;
+  /** The config file as found. */
+  file: string;
+  /** How the file is named in messages (relative to the working directory). */
+  displayFile: string;
+  /** The folder of the config file: paths in it are relative to this. */
+  root: string;
+  cacheDir: string;
+  reportsDir: string;
+  models: TransformerModel[];
+}
+
+export const CONFIG_NAMES = [
+  'experiments.config.ts',
+  'experiments.config.mts',
+  'experiments.config.mjs',
+  'experiments.config.js',
+  'experiments.config.json',
+  'experiments.config.yaml',
+  'experiments.config.yml',
+];
+
+const importLoader: Loader = async (filepath) => {
+  // tsx is registered by bin/expt.js (and by ava), so import() handles .ts too.
+  const mod = (await import(`${pathToFileURL(filepath).href}?t=${statSync(filepath).mtimeMs}`)) as Record<string, unknown>;
+  return mod['default'] ?? mod['config'] ?? null;
+};
+
+/**
+ * Finds (from `cwd` up to the nearest package.json) or loads (`explicit`)
+ * the config, and validates it.
+ */
+export async function loadConfig(options: { cwd?: string; explicit?: string } = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const explorer = cosmiconfig('experiments', {
+    searchPlaces: CONFIG_NAMES,
+    searchStrategy: 'project',
+    loaders: { ...defaultLoaders, '.ts': importLoader, '.mts': importLoader, '.mjs': importLoader, '.js': importLoader },
+    cache: false,
+  });
+  let found: { config: unknown; filepath: string } | null;
+  const shown = (f: string) => displayPath(f, cwd);
+  try {
+    found = options.explicit !== undefined ? await explorer.load(resolve(cwd, options.explicit)) : await explorer.search(cwd);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const e = error as NodeJS.ErrnoException & { filepath?: string; mark?: { line?: number } };
+    const file = e.filepath ?? options.explicit ?? 'experiments.config';
+    if (e.code === 'ENOENT') throw new UserError('config file not found', shown(file));
+    const first = String(e.message ?? e).split('\n')[0];
+    throw new UserError(`cannot load the config: ${first}`, shown(file));
+  }
+  if (found === null) {
+    throw new UserError(`no experiments config found in ${shown(cwd) || '.'} or its parents (looked for ${CONFIG_NAMES.slice(0, 1).join(', ')} and its .mjs/.json/.yaml variants)`);
+  }
+  const displayFile = shown(found.filepath);
+  const root = dirname(found.filepath);
+  const config = validateConfig(found.config, displayFile, root);
+  const modelsDir = config.modelsDir !== undefined ? resolve(root, config.modelsDir) : join(root, 'experiments', 'models');
+  const extra = config.modelsDir !== undefined || existsSync(modelsDir) ? loadModelDir(modelsDir) : [];
+  const models = modelCatalog(extra);
+  checkNames(config, models, displayFile);
+  return {
+    config,
+    file: found.filepath,
+    displayFile,
+    root,
+    cacheDir: resolve(root, config.cacheDir ?? 'cache'),
+    reportsDir: resolve(root, config.reportsDir ?? 'reports'),
+    models,
+  };
+}
+
+function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+// ---------------------------------------------------------------------------
+// Validation: each check throws a UserError naming the file and the field.
+
+type Obj = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 37) + '...' : value)}`;
+  if (typeof value === 'number') return `the number ${value}`;
+  if (typeof value === 'boolean') return `${value}`;
+  if (typeof value === 'function') return 'a function';
+  return 'an object';
+}
+
+class Checker {
+  constructor(readonly file: string, readonly root: string) {}
+
+  fail(path: string, message: string): never {
+    throw new UserError(message, this.file, path || undefined);
+  }
+
+  expected(path: string, what: string, got: unknown): never {
+    this.fail(path, `expected ${what}, got ${describe(got)}`);
+  }
+
+  object(value: unknown, path: string, what = 'an object'): Obj {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.expected(path, what, value);
+    return value as Obj;
+  }
+
+  /** Rejects fields not in `known`, suggesting a close one. */
+  fields(o: Obj, path: string, known: readonly string[]): void {
+    for (const k of Object.keys(o)) {
+      if (known.includes(k)) continue;
+      const near = closest(k, known);
+      this.fail(join2(path, k), `unknown field '${k}'${near ? ` (did you mean '${near}'?)` : ''}; known fields: ${known.join(', ')}`);
+    }
+  }
+
+  required(o: Obj, key: string, path: string, what: string): unknown {
+    if (o[key] === undefined) this.fail(join2(path, key), `missing required field (expected ${what})`);
+    return o[key];
+  }
+
+  string(value: unknown, path: string): string {
+    if (typeof value !== 'string' || value.trim() === '') this.expected(path, 'a non-empty string', value);
+    return value;
+  }
+
+  name(value: unknown, path: string): string {
+    const s = this.string(value, path);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(s)) this.fail(path, `'${s}' is not a valid name (letters, digits, '.', '_', '+', '-')`);
+    return s;
+  }
+
+  positiveInt(value: unknown, path: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) this.expected(path, 'a positive whole number', value);
+    return value;
+  }
+
+  nonNegativeInt(value: unknown, path: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) this.expected(path, 'a whole number >= 0', value);
+    return value;
+  }
+
+  boolean(value: unknown, path: string): boolean {
+    if (typeof value !== 'boolean') this.expected(path, 'true or false', value);
+    return value;
+  }
+
+  list(value: unknown, path: string, what: string, nonEmpty = true): unknown[] {
+    if (!Array.isArray(value)) this.expected(path, what, value);
+    if (nonEmpty && value.length === 0) this.expected(path, what, value);
+    return value;
+  }
+
+  names(value: unknown, path: string, what: string): string[] {
+    const list = this.list(value, path, what).map((x, i) => this.name(x, `${path}[${i}]`));
+    const seen = new Set<string>();
+    list.forEach((x, i) => {
+      if (seen.has(x)) this.fail(`${path}[${i}]`, `'${x}' is listed twice`);
+      seen.add(x);
+    });
+    return list;
+  }
+
+  files(value: unknown, path: string): string[] {
+    const list = this.list(value, path, 'a list of file paths').map((x, i) => this.string(x, `${path}[${i}]`));
+    list.forEach((f, i) => {
+      const abs = resolve(this.root, f);
+      if (!existsSync(abs)) this.fail(`${path}[${i}]`, `file not found: ${f} (paths are relative to the config file)`);
+      if (!statSync(abs).isFile()) this.fail(`${path}[${i}]`, `not a file: ${f}`);
+    });
+    return list;
+  }
+}
+
+function join2(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length][b.length];
+}
+
+const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'architectures', 'experiments'];
+const EXPERIMENT_FIELDS = [
+  'description',
+  'mapper',
+  'jobs',
+  'models',
+  'layers',
+  'architectures',
+  'fusion',
+  'fusedPairs',
+  'seqLength',
+  'batch',
+  'sweeps',
+  'crossArch',
+  'options',
+];
+const MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'objective'];
+const JOB_FIELDS = ['files', 'model', 'layer', 'arch', 'fusion', 'variant'];
+const OBJECTIVES: readonly Objective[] = ['edp', 'energy', 'delay'];
+
+/** Checks the shape of a config value; the result is the same object, typed. */
+export function validateConfig(value: unknown, file: string, root: string): ExptConfig {
+  const c = new Checker(file, root);
+  if (value === null || value === undefined) c.fail('', 'the config is empty (expected `export default defineConfig({ experiments: { ... } })`)');
+  const o = c.object(value, '', 'the config object (export default defineConfig({ experiments: { ... } }))');
+  c.fields(o, '', TOP_FIELDS);
+  const exps = c.object(c.required(o, 'experiments', '', 'an object of named experiments'), 'experiments', 'an object of named experiments');
+  if (Object.keys(exps).length === 0) c.fail('experiments', 'expected at least one experiment, got an empty object');
+  for (const k of ['cacheDir', 'reportsDir', 'modelsDir']) if (o[k] !== undefined) c.string(o[k], k);
+  if (o['mapper'] !== undefined) checkMapper(c, o['mapper'], 'mapper');
+  if (o['architectures'] !== undefined) {
+    const archs = c.object(o['architectures'], 'architectures', 'an object of named architectures');
+    for (const [name, def] of Object.entries(archs)) {
+      const path = join2('architectures', name);
+      c.name(name, path);
+      const a = c.object(def, path, 'an architecture ({ files: [...] })');
+      c.fields(a, path, ['files', 'description']);
+      c.files(c.required(a, 'files', path, 'a list of Timeloop-format files'), join2(path, 'files'));
+      if (a['description'] !== undefined) c.string(a['description'], join2(path, 'description'));
+    }
+  }
+  for (const [name, def] of Object.entries(exps)) checkExperiment(c, name, def);
+  if (o['default'] !== undefined) {
+    c.names(o['default'], 'default', 'a list of experiment names').forEach((n, i) => {
+      if (!(n in exps)) c.fail(`default[${i}]`, `unknown experiment '${n}' (experiments: ${Object.keys(exps).join(', ')})`);
+    });
+  }
+  return o as unknown as ExptConfig;
+}
+
+function checkMapper(c: Checker, value: unknown, path: string): void {
+  const m = c.object(value, path, 'mapper settings ({ effort, seed, restarts, objective })');
+  c.fields(m, path, MAPPER_FIELDS);
+  if (m['effort'] !== undefined) c.positiveInt(m['effort'], join2(path, 'effort'));
+  if (m['restarts'] !== undefined) c.positiveInt(m['restarts'], join2(path, 'restarts'));
+  if (m['seed'] !== undefined) c.nonNegativeInt(m['seed'], join2(path, 'seed'));
+  if (m['objective'] !== undefined) {
+    c.list(m['objective'], join2(path, 'objective'), 'a list of objectives (edp, energy, delay)').forEach((x, i) => {
+      if (!OBJECTIVES.includes(x as Objective)) c.expected(`${path}.objective[${i}]`, 'one of edp, energy, delay', x);
+    });
+  }
+}
+
+function checkExperiment(c: Checker, name: string, value: unknown): void {
+  const path = join2('experiments', name);
+  c.name(name, path);
+  const e = c.object(value, path, 'an experiment (an object)');
+  c.fields(e, path, EXPERIMENT_FIELDS);
+  const at = (k: string) => join2(path, k);
+  if (e['description'] !== undefined) c.string(e['description'], at('description'));
+  if (e['mapper'] !== undefined) checkMapper(c, e['mapper'], at('mapper'));
+  if (e['jobs'] !== undefined) {
+    c.list(e['jobs'], at('jobs'), 'a list of mapper jobs ({ files: [...], model, layer, arch })').forEach((j, i) => {
+      const jp = `${at('jobs')}[${i}]`;
+      const job = c.object(j, jp, 'a mapper job ({ files: [...], model, layer, arch })');
+      c.fields(job, jp, JOB_FIELDS);
+      c.files(c.required(job, 'files', jp, 'a list of Timeloop-format files'), join2(jp, 'files'));
+      for (const k of ['model', 'layer', 'arch', 'fusion', 'variant']) if (job[k] !== undefined) c.name(job[k], join2(jp, k));
+    });
+  }
+  if (e['models'] !== undefined) c.names(e['models'], at('models'), 'a list of model names');
+  if (e['layers'] !== undefined && e['layers'] !== 'study' && e['layers'] !== 'all') {
+    if (!Array.isArray(e['layers'])) c.expected(at('layers'), "'study', 'all' or a list of layer names", e['layers']);
+    c.names(e['layers'], at('layers'), "'study', 'all' or a list of layer names").forEach((l, i) => {
+      if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
+        const near = closest(l, ALL_LAYER_IDS);
+        c.fail(`${at('layers')}[${i}]`, `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+      }
+    });
+  }
+  if (e['architectures'] !== undefined) c.names(e['architectures'], at('architectures'), 'a list of architecture names');
+  if (e['fusion'] !== undefined) c.names(e['fusion'], at('fusion'), "a list of fusion levels ('none' or a storage level name)");
+  if (e['fusedPairs'] !== undefined) {
+    c.list(e['fusedPairs'], at('fusedPairs'), 'a list of [producer, consumer] layer pairs').forEach((p, i) => {
+      const pp = `${at('fusedPairs')}[${i}]`;
+      const pair = c.list(p, pp, 'a [producer, consumer] pair of layer names');
+      if (pair.length !== 2) c.expected(pp, 'a [producer, consumer] pair of layer names', p);
+      pair.forEach((l, j) => {
+        const s = c.name(l, `${pp}[${j}]`);
+        if (!(ALL_LAYER_IDS as readonly string[]).includes(s)) c.fail(`${pp}[${j}]`, `unknown layer '${s}'; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+      });
+    });
+  }
+  if (e['seqLength'] !== undefined) c.positiveInt(e['seqLength'], at('seqLength'));
+  if (e['batch'] !== undefined) c.positiveInt(e['batch'], at('batch'));
+  if (e['sweeps'] !== undefined) {
+    c.list(e['sweeps'], at('sweeps'), 'a list of sweeps ({ architecture, parameters })').forEach((s, i) => {
+      const sp = `${at('sweeps')}[${i}]`;
+      const sweep = c.object(s, sp, 'a sweep ({ architecture, parameters })');
+      c.fields(sweep, sp, ['architecture', 'parameters', 'layers', 'mixup']);
+      c.name(c.required(sweep, 'architecture', sp, 'an architecture name'), join2(sp, 'architecture'));
+      const params = c.object(c.required(sweep, 'parameters', sp, 'an object of parameter value lists'), join2(sp, 'parameters'), 'an object of parameter value lists');
+      for (const [k, vs] of Object.entries(params)) {
+        const kp = join2(join2(sp, 'parameters'), k);
+        c.list(vs, kp, 'a list of values').forEach((v, j) => {
+          if (typeof v === 'number') {
+            if (!Number.isFinite(v) || v < 0) c.expected(`${kp}[${j}]`, 'a value >= 0', v);
+          } else if (typeof v !== 'string' && typeof v !== 'boolean') c.expected(`${kp}[${j}]`, 'a number, string or boolean', v);
+        });
+      }
+      if (sweep['mixup'] !== undefined) c.boolean(sweep['mixup'], join2(sp, 'mixup'));
+      if (sweep['layers'] !== undefined && sweep['layers'] !== 'study' && sweep['layers'] !== 'all') c.names(sweep['layers'], join2(sp, 'layers'), "'study', 'all' or a list of layer names");
+    });
+  }
+  if (e['crossArch'] !== undefined) {
+    const cp = at('crossArch');
+    const x = c.object(e['crossArch'], cp, 'the cross-architecture study ({ architectures, workloads })');
+    c.fields(x, cp, ['architectures', 'workloads']);
+    c.names(c.required(x, 'architectures', cp, 'a list of architecture names'), join2(cp, 'architectures'), 'a list of architecture names');
+    c.names(c.required(x, 'workloads', cp, 'a list of workload names'), join2(cp, 'workloads'), 'a list of workload names');
+  }
+  if (e['options'] !== undefined) c.object(e['options'], at('options'), 'an object of settings');
+  const hasMatrix = e['models'] !== undefined || e['architectures'] !== undefined || e['layers'] !== undefined || e['fusion'] !== undefined;
+  if (hasMatrix) {
+    if (e['models'] === undefined) c.fail(at('models'), 'missing required field (expected a list of model names next to architectures/layers)');
+    if (e['architectures'] === undefined) c.fail(at('architectures'), 'missing required field (expected a list of architecture names next to models)');
+  }
+  if (!hasMatrix && e['jobs'] === undefined && e['sweeps'] === undefined && e['crossArch'] === undefined) {
+    c.fail(path, 'the experiment has nothing to run (expected jobs, models + architectures, sweeps or crossArch)');
+  }
+}
+
+/** Names that need catalogs: models, architectures, sweep and cross-arch architectures. */
+function checkNames(config: ExptConfig, models: readonly TransformerModel[], file: string): void {
+  const archNames = Object.keys(config.architectures ?? {});
+  const modelIds = models.map((m) => m.id);
+  const fail = (path: string, message: string): never => {
+    throw new UserError(message, file, path);
+  };
+  const known = (kind: string, name: string, list: readonly string[], path: string) => {
+    if (list.includes(name)) return;
+    const near = closest(name, list);
+    fail(path, `unknown ${kind} '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known ${kind}s: ${list.length > 0 ? list.join(', ') : '(none declared)'}`);
+  };
+  for (const [name, e] of Object.entries(config.experiments)) {
+    const path = join2('experiments', name);
+    e.models?.forEach((m, i) => known('model', m, modelIds, `${path}.models[${i}]`));
+    e.architectures?.forEach((a, i) => known('architecture', a, archNames, `${path}.architectures[${i}]`));
+    e.sweeps?.forEach((s, i) => known('architecture', s.architecture, archNames, `${path}.sweeps[${i}].architecture`));
+    e.crossArch?.architectures.forEach((a, i) => known('architecture', a, archNames, `${path}.crossArch.architectures[${i}]`));
+    e.jobs?.forEach((j, i) => {
+      if (j.layer !== undefined && j.model !== undefined && modelIds.includes(j.model)) known('layer', j.layer, ALL_LAYER_IDS, `${path}.jobs[${i}].layer`);
+    });
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Executes a plan: every task starts as soon as its dependencies are done,
+ * at most `jobs` at a time (p-limit); kinds marked `worker` run on a pool of
+ * worker threads. Each result is committed to the cache the moment it is
+ * returned, so an interrupted run keeps everything that finished and the
+ * next run resumes. A failed task's dependents are skipped; the rest go on.
+ * Every state change is an event for a swappable logger.
+ */
+import pLimit from 'p-limit';
+import type { Cache } from './cache.ts';
+import type { Plan } from './plan.ts';
+import { recordOf } from './plan.ts';
+import type { DepResult, RunRequest, Task, TaskKind } from './task.ts';
+import { RemoteTaskError, WorkerPool, errorInfo } from './worker-pool.ts';
+
+export type TaskState = 'started' | 'cached' | 'done' | 'failed' | 'skipped';
+
+export interface TaskEvent {
+  task: Task;
+  state: TaskState;
+  /** Why (failed: the error; skipped: the dependency; cached/started: the plan's reason). */
+  reason?: string;
+  durationMs?: number;
+}
+
+export interface RunSummary {
+  ran: number;
+  cached: number;
+  failed: number;
+  skipped: number;
+  /** Tasks not finished because the run was interrupted. */
+  interrupted: number;
+  durationMs: number;
+  failures: { id: string; reason: string }[];
+}
+
+export interface RunLogger {
+  begin(plan: Plan, options: { jobs: number }): void;
+  event(event: TaskEvent): void;
+  end(summary: RunSummary): Promise<void> | void;
+}
+
+export interface RunOptions {
+  cache: Cache;
+  kinds: ReadonlyMap<string, TaskKind>;
+  jobs: number;
+  logger: RunLogger;
+  signal?: AbortSignal;
+  /** Recompute even cached tasks. */
+  force?: boolean;
+}
+
+type Outcome = { ok: true; result: unknown } | { ok: false; why: 'failed' | 'skipped' | 'interrupted' };
+
+export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
+  const { cache, kinds, logger, signal } = options;
+  const jobs = Math.max(1, Math.floor(options.jobs));
+  const limit = pLimit(jobs);
+  const pool = new WorkerPool(jobs);
+  const start = performance.now();
+  const summary: RunSummary = { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, durationMs: 0, failures: [] };
+  const outcomes = new Map<string, Promise<Outcome>>();
+  const results = new Map<string, unknown>();
+  const remainingUsers = new Map<string, number>();
+  for (const t of plan.graph.order) remainingUsers.set(t.id, plan.graph.dependents(t.id).length);
+  const onAbort = () => {
+    limit.clearQueue();
+    void pool.terminate();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  logger.begin(plan, { jobs });
+
+  const emit = (event: TaskEvent) => {
+    try {
+      logger.event(event);
+    } catch {
+      // a logger must not break the run
+    }
+  };
+
+  const release = (task: Task) => {
+    for (const d of Object.keys(task.depKeys)) {
+      const n = (remainingUsers.get(d) ?? 1) - 1;
+      remainingUsers.set(d, n);
+      if (n <= 0) results.delete(d);
+    }
+  };
+
+  const settle = async (task: Task): Promise<Outcome> => {
+    const depIds = Object.keys(task.depKeys);
+    const depOutcomes = await Promise.all(depIds.map((d) => outcomes.get(d)!));
+    const badIndex = depOutcomes.findIndex((o) => !o.ok);
+    if (badIndex >= 0) {
+      const bad = depOutcomes[badIndex] as { ok: false; why: string };
+      release(task);
+      if (bad.why === 'interrupted' || signal?.aborted) {
+        summary.interrupted++;
+        return { ok: false, why: 'interrupted' };
+      }
+      summary.skipped++;
+      emit({ task, state: 'skipped', reason: `dependency ${depIds[badIndex]} ${bad.why === 'failed' ? 'failed' : 'was skipped'}` });
+      return { ok: false, why: 'skipped' };
+    }
+    if (signal?.aborted) {
+      summary.interrupted++;
+      release(task);
+      return { ok: false, why: 'interrupted' };
+    }
+    if (!options.force) {
+      const hit = cache.get(task.kind, task.key);
+      if (hit.ok) {
+        keepRecord(cache, task);
+        if ((remainingUsers.get(task.id) ?? 0) > 0) results.set(task.id, hit.result);
+        summary.cached++;
+        emit({ task, state: 'cached', reason: 'up to date' });
+        release(task);
+        return { ok: true, result: hit.result };
+      }
+    }
+    const kind = kinds.get(task.kind);
+    if (!kind) throw new Error(`no task kind '${task.kind}' loaded`);
+    const request: RunRequest = {
+      id: task.id,
+      kind: task.kind,
+      key: task.key,
+      meta: task.meta,
+      cells: task.cells,
+      inputs: Object.fromEntries(Object.entries(task.inputs).map(([name, input]) => [name, input.value])),
+      deps: depIds.map((d): DepResult => {
+        const dep = plan.graph.get(d)!;
+        return { id: dep.id, aliases: dep.aliases, kind: dep.kind, key: dep.key, meta: dep.meta, cells: dep.cells, result: results.get(d) };
+      }),
+    };
+    return limit(async (): Promise<Outcome> => {
+      if (signal?.aborted) {
+        summary.interrupted++;
+        release(task);
+        return { ok: false, why: 'interrupted' };
+      }
+      emit({ task, state: 'started', reason: plan.byId.get(task.id)?.reason });
+      const startedAt = new Date();
+      const t0 = performance.now();
+      let result: unknown;
+      try {
+        result = kind.worker ? await pool.run(request) : await kind.run(request);
+        // What dependents see is what the cache holds.
+        result = JSON.parse(JSON.stringify(result ?? null));
+      } catch (error) {
+        release(task);
+        if (signal?.aborted) {
+          summary.interrupted++;
+          return { ok: false, why: 'interrupted' };
+        }
+        const info = error instanceof RemoteTaskError ? error.info : errorInfo(error);
+        const reason = info.expected ? info.message : `${info.name}: ${info.message}${info.stack ? `\n${info.stack}` : ''}`;
+        summary.failed++;
+        summary.failures.push({ id: task.id, reason });
+        emit({ task, state: 'failed', reason, durationMs: performance.now() - t0 });
+        return { ok: false, why: 'failed' };
+      }
+      const durationMs = performance.now() - t0;
+      cache.put(
+        {
+          kind: task.kind,
+          key: task.key,
+          task: task.id,
+          engine: task.engine,
+          inputs: task.inputHashes,
+          deps: task.depKeys,
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          durationMs: Math.round(durationMs),
+        },
+        result,
+        { replace: options.force === true },
+      );
+      keepRecord(cache, task);
+      if ((remainingUsers.get(task.id) ?? 0) > 0) results.set(task.id, result);
+      summary.ran++;
+      emit({ task, state: 'done', durationMs });
+      release(task);
+      return { ok: true, result };
+    });
+  };
+
+  try {
+    for (const task of plan.graph.order) outcomes.set(task.id, settle(task));
+    await Promise.all(outcomes.values());
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await pool.terminate();
+  }
+  summary.durationMs = performance.now() - start;
+  await logger.end(summary);
+  return summary;
+}
+
+/** Points the task id (and its aliases) at the current key, unless they already are. */
+function keepRecord(cache: Cache, task: Task): void {
+  for (const id of [task.id, ...task.aliases]) {
+    const rec = cache.readRecord(id);
+    if (rec && rec.key === task.key) continue;
+    cache.writeRecord({ ...recordOf(task), id });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * What every pipeline command starts from: the config, its expansion into
+ * the full task graph (all experiments, so reports and gc see everything),
+ * and the selection the command acts on (named experiments, `--only`).
+ */
+import { Cache } from './cache.ts';
+import { loadConfig, type LoadedConfig } from './config.ts';
+import { expandConfig, selectExperiments, type Expansion } from './expand.ts';
+import { buildGraph, type TaskGraph } from './graph.ts';
+import { loadKinds } from './kinds/index.ts';
+import type { Task, TaskKind } from './task.ts';
+import { UserError } from '../util/errors.ts';
+
+export interface Session {
+  loaded: LoadedConfig;
+  expansion: Expansion;
+  /** Every task of every experiment. */
+  graph: TaskGraph;
+  cache: Cache;
+  kinds: Map<string, TaskKind>;
+}
+
+export async function openSession(options: { config?: string; cwd?: string } = {}): Promise<Session> {
+  const loaded = await loadConfig({ explicit: options.config, cwd: options.cwd });
+  const expansion = expandConfig(loaded, Object.keys(loaded.config.experiments));
+  const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
+  const graph = buildGraph(expansion.specs, (k) => kinds.get(k)!.engine());
+  return { loaded, expansion, graph, cache: new Cache(loaded.cacheDir), kinds };
+}
+
+export const FILTER_FIELDS = ['experiment', 'model', 'layer', 'arch', 'fusion', 'variant', 'kind', 'id'] as const;
+
+/** One `--only` value: field → accepted values (fields AND, values OR). */
+export type Filter = Map<string, Set<string>>;
+
+export function parseFilter(text: string): Filter {
+  const filter: Filter = new Map();
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UserError(`--only expects field=value pairs such as model=bert-base,arch=gemmini, got '${part}'`);
+    const field = part.slice(0, eq).trim();
+    if (!(FILTER_FIELDS as readonly string[]).includes(field)) throw new UserError(`--only: unknown field '${field}' (fields: ${FILTER_FIELDS.join(', ')})`);
+    const values = filter.get(field) ?? new Set<string>();
+    for (const v of part.slice(eq + 1).split('|')) values.add(v.trim());
+    filter.set(field, values);
+  }
+  if (filter.size === 0) throw new UserError('--only expects field=value pairs such as model=bert-base,arch=gemmini');
+  return filter;
+}
+
+function matches(task: Task, filter: Filter): boolean {
+  return task.cells.some((cell) =>
+    [...filter].every(([field, values]) => {
+      if (field === 'kind') return values.has(task.kind);
+      if (field === 'id') return values.has(task.id) || task.aliases.some((a) => values.has(a));
+      const v = cell[field];
+      return v !== undefined && values.has(String(v));
+    }),
+  );
+}
+
+/**
+ * The tasks a command acts on: those of the named experiments (default: the
+ * config's default), narrowed by the filters (any of them may match), plus
+ * everything they depend on.
+ */
+export function selectTasks(session: Session, experiments: readonly string[], filters: readonly string[]): TaskGraph {
+  const names = new Set(selectExperiments(session.loaded, experiments));
+  let picked = session.graph.order.filter((t) => t.cells.some((c) => c.experiment !== undefined && names.has(String(c.experiment))));
+  if (filters.length > 0) {
+    const parsed = filters.map(parseFilter);
+    for (const f of parsed) {
+      for (const [field, values] of f) {
+        if (field === 'kind' || field === 'id') continue;
+        const known = new Set(picked.flatMap((t) => t.cells.map((c) => c[field])).filter((v) => v !== undefined).map(String));
+        for (const v of values) {
+          if (!known.has(v)) throw new UserError(`--only ${field}=${v} matches no task (${field} values: ${[...known].sort().join(', ') || 'none'})`);
+        }
+      }
+    }
+    picked = picked.filter((t) => parsed.some((f) => matches(t, f)));
+  }
+  return session.graph.closure(picked.map((t) => t.id));
+}

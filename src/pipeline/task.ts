@@ -1,0 +1,103 @@
+/**
+ * The interface a task kind implements, and the task shapes the graph,
+ * planner and scheduler pass around.
+ *
+ * A task kind is a module under src/pipeline/kinds/ that exports `kind: TaskKind`
+ * and is listed in kinds/index.ts. Its `run` gets the task's input values
+ * (exactly what was hashed into the key) and its dependencies' results, and
+ * returns a JSON-serializable result, which the scheduler commits to the
+ * cache as soon as it is returned. Kinds marked `worker: true` run on a
+ * worker thread; their inputs and dependency results cross the thread
+ * boundary by structured clone.
+ */
+import type { EngineId, InputRecord } from './cache.ts';
+
+/** Labels of a task for filtering, plans and reports (not part of its key). */
+export interface TaskMeta {
+  experiment?: string;
+  model?: string;
+  layer?: string;
+  arch?: string;
+  fusion?: string;
+  /** MACs of the task's own problem (one head for per-head layers). */
+  macs?: number;
+  [field: string]: string | number | boolean | undefined;
+}
+
+/** One named input of a task: a value (hashed) and a label (for people). */
+export interface TaskInput {
+  /** Where the value comes from: `experiments/archs/gemmini.yaml`, `experiments.config.ts: quick.mapper`. */
+  label: string;
+  /** The parsed, canonical-izable content (never a file name standing for its content). */
+  value: unknown;
+}
+
+/** What an expander produces: a task before keys and deduplication. */
+export interface TaskSpec {
+  /** Unique, stable, human-readable: `map:quick/bert-large/KQV/gemmini/none/TLD`. */
+  id: string;
+  kind: string;
+  inputs: Record<string, TaskInput>;
+  /** Ids of the tasks whose results this one reads, in the order `run` gets them. */
+  deps: string[];
+  meta: TaskMeta;
+}
+
+/** A task in the graph: a spec with its key, possibly standing for several identical specs. */
+export interface Task extends TaskSpec {
+  /** sha256 of kind, engine, input hashes and dependency keys. */
+  key: string;
+  engine: EngineId;
+  inputHashes: Record<string, InputRecord>;
+  /** Dependency id → key (dependencies resolved to the tasks that stand for them). */
+  depKeys: Record<string, string>;
+  /** Ids of identical specs merged into this task (same kind and key). */
+  aliases: string[];
+  /** The meta of every spec this task stands for, the task's own first. */
+  cells: TaskMeta[];
+}
+
+/** A dependency's result as a task kind's `run` sees it. */
+export interface DepResult {
+  id: string;
+  /** Ids of identical specs this dependency stands for. */
+  aliases: string[];
+  kind: string;
+  key: string;
+  meta: TaskMeta;
+  cells: TaskMeta[];
+  result: unknown;
+}
+
+/** What crosses to `run` (and to a worker thread). */
+export interface RunRequest {
+  id: string;
+  kind: string;
+  key: string;
+  meta: TaskMeta;
+  cells: TaskMeta[];
+  inputs: Record<string, unknown>;
+  deps: DepResult[];
+}
+
+export interface TaskKind<Result = unknown> {
+  readonly name: string;
+  /**
+   * The engine that computes results, hashed into every key: bump the
+   * version (or derive it from the sources) when results would change.
+   */
+  engine(): EngineId;
+  /** Compute-heavy: run on a worker thread. */
+  readonly worker: boolean;
+  run(request: RunRequest): Promise<Result> | Result;
+  /** Text for `expt show <task>` (default: the result as JSON). */
+  show?(request: Omit<RunRequest, 'deps'>, result: Result): string;
+}
+
+/** A task failure the kind expects (bad input, infeasible mapping): reported without a stack. */
+export class TaskError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskError';
+  }
+}
