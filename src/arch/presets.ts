@@ -16,6 +16,8 @@ import { estimateArchitecture } from './energy/index.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
+import type { Problem } from '../workload/problem.ts';
+import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
 
 export const DEFAULT_ARCH_DIR = resolve(new URL('../../experiments/archs', import.meta.url).pathname);
 
@@ -91,4 +93,14 @@ export function loadArchitecture(idOrFile: string, dir = DEFAULT_ARCH_DIR): Arch
     energyFile: existsSync(energyFile) ? energyFile : null,
     overrides,
   };
+}
+
+/** The preset's mapspace constraints, read against a problem (dimension and dataspace names). */
+export function presetConstraints(preset: ArchitecturePreset, problem: Problem): MapspaceConstraints {
+  const c = unconstrained(problem, preset.arch);
+  if (preset.constraints !== undefined) {
+    addConstraints(c, preset.constraints, problem, preset.arch, { file: preset.file, path: 'mapspace_constraints' });
+  }
+  resolveMaximizeDims(c, problem, preset.arch, preset.file);
+  return c;
 }
