@@ -5,7 +5,9 @@
  *
  *   npx tsx tests/helpers/oracle-fuzz.ts [--cases N] [--seed S] [--category a,b]
  *        [--jobs J] [--out DIR] [--quiet]
- *   npx tsx tests/helpers/oracle-fuzz.ts --input case.yaml     (one file, both engines, diff)
+ *   npx tsx tests/helpers/oracle-fuzz.ts --input case.yaml [--save DIR]
+ *        (one file through both engines and the comparison; --save keeps the
+ *        oracle run as DIR/oracle with DIR/ours.json and DIR/diffs.txt)
  *   npx tsx tests/helpers/oracle-fuzz.ts --list                (categories)
  *
  * Each case is one tree-format, underscore-key YAML text (as golden
@@ -775,6 +777,43 @@ function imperfectMapping(problem: Problem, arch: Architecture, rng: Random, bas
   return { levels };
 }
 
+/**
+ * Convolution mappings biased towards halo reuse (as the golden generator
+ * did): every R/S iteration in the innermost level, and P or Q as the
+ * innermost temporal loop of the other levels.
+ */
+function haloBias(problem: Problem, mapping: Mapping, rng: Random): Mapping {
+  const R = problem.dimensions.indexOf('R');
+  const S = problem.dimensions.indexOf('S');
+  const P = problem.dimensions.indexOf('P');
+  const Q = problem.dimensions.indexOf('Q');
+  if (R < 0 || S < 0 || P < 0 || Q < 0) return mapping;
+  const n = mapping.levels.length;
+  const levels = mapping.levels.map((l) => ({
+    temporal: { ...l.temporal, factors: l.temporal.factors.slice(), residuals: l.temporal.residuals.slice(), permutation: l.temporal.permutation.slice() },
+    spatial: l.spatial ? { ...l.spatial, factors: l.spatial.factors.slice(), residuals: l.spatial.residuals.slice() } : null,
+    keep: l.keep.slice(),
+  }));
+  for (const d of [R, S]) {
+    for (const l of levels) {
+      l.temporal.factors[d] = 1;
+      l.temporal.residuals[d] = 1;
+      if (l.spatial) {
+        l.spatial.factors[d] = 1;
+        l.spatial.residuals[d] = 1;
+      }
+    }
+    levels[n - 1].temporal.factors[d] = problem.bounds[d];
+    levels[n - 1].temporal.residuals[d] = problem.bounds[d];
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const first = rng.next() < 0.5 ? P : Q;
+    const perm = levels[i].temporal.permutation.filter((d) => d !== first);
+    levels[i].temporal.permutation = [first, ...perm];
+  }
+  return { levels };
+}
+
 /** Sizes every bounded level so that `mapping` fits (exactly, with slack, or one word short). */
 function sizeLevels(plans: LevelPlan[], input: CaseInput, mapping: Mapping, rng: Random, tight: number): boolean {
   const out = evaluates(input, mapping);
@@ -818,7 +857,7 @@ function input0Of(c: CaseInput): CaseInput {
 }
 
 /** A random architecture/problem/mapping, buffers sized to the mapping. */
-function genRandomCase(rng: Random, seed: number, category: string, o: Partial<ArchOptions> & { problem?: string; imperfect?: boolean; outerBypass?: boolean; ert?: ErtVariant; attrVariants?: boolean; mappingSyntax?: boolean; ertRangeNames?: boolean; networks?: boolean }): FuzzCase | null {
+function genRandomCase(rng: Random, seed: number, category: string, o: Partial<ArchOptions> & { problem?: string; imperfect?: boolean; outerBypass?: boolean; ert?: ErtVariant; attrVariants?: boolean; mappingSyntax?: boolean; ertRangeNames?: boolean; networks?: boolean; halo?: boolean }): FuzzCase | null {
   const opts: ArchOptions = {
     levels: o.levels ?? 2 + rng.int(4),
     style: o.style ?? rng.pick(['tree', 'tree', 'flat', 'flat', 'ranges'] as const),
@@ -857,6 +896,7 @@ function genRandomCase(rng: Random, seed: number, category: string, o: Partial<A
   for (let t = 0; t < 30 && !evaluates(input0Of(first), mapping)?.ok; t++) {
     mapping = randomMapping(problem, architecture, rng, { bypassProbability, spatialBias });
   }
+  if (o.halo) mapping = haloBias(problem, mapping, rng);
   if (opts.dummy) {
     mapping = {
       levels: mapping.levels.map((l, i) => (plans[i].dummy ? { ...l, keep: l.keep.map(() => false) } : l)),
@@ -1152,6 +1192,8 @@ export const CATEGORIES: Record<string, (rng: Random, seed: number) => FuzzCase 
       levels: 2 + rng.int(5),
     }),
   'golden-imperfect': (rng, seed) => genGoldenImperfect(rng, seed),
+  'conv-halo': (rng, seed) => genRandomCase(rng, seed, 'conv-halo', { problem: 'conv', halo: true, fanout: 0.6 }),
+  'conv-halo-imperfect': (rng, seed) => genRandomCase(rng, seed, 'conv-halo-imperfect', { problem: 'conv', halo: true, imperfect: true, fanout: 0.4 }),
   networks: (rng, seed) => genRandomCase(rng, seed, 'networks', { networks: true, levels: 3 + rng.int(3), fanout: 0.7, problem: rng.pick(['gemm', 'gemm', 'conv', 'normop']) }),
   'ert-range-names': (rng, seed) => genRandomCase(rng, seed, 'ert-range-names', { style: 'ranges', fanout: 0.9, ertRangeNames: true }),
   large: (rng, seed) => genRandomCase(rng, seed, 'large', { levels: 4 + rng.int(3), fanout: 0.6, maxInstances: 256, problem: 'gemm-large' }),
@@ -1203,6 +1245,8 @@ interface CliOptions {
   out: string;
   quiet: boolean;
   input?: string;
+  /** With --input: keep the oracle run, ours.json and diffs.txt in this directory. */
+  save?: string;
 }
 
 function parseCli(argv: string[]): CliOptions | 'list' {
@@ -1217,6 +1261,7 @@ function parseCli(argv: string[]): CliOptions | 'list' {
     else if (a === '--out') o.out = v();
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--input') o.input = v();
+    else if (a === '--save') o.save = v();
     else if (a === '--list') return 'list';
     else throw new Error(`unknown option ${a}`);
   }
@@ -1237,7 +1282,8 @@ async function main(): Promise<void> {
   if (cli.input) {
     const text = readFileSync(cli.input, 'utf8');
     const ours = runOurs(text);
-    const oracle = runOracle(text, { bin });
+    if (cli.save) rmSync(join(cli.save, 'oracle'), { recursive: true, force: true });
+    const oracle = runOracle(text, { bin, dir: cli.save ? join(cli.save, 'oracle') : undefined });
     let arch: Architecture | undefined;
     try {
       arch = importTimeloopDocuments([{ file: cli.input, doc: parseYamlText(text, cli.input) }]).architecture;
@@ -1248,6 +1294,10 @@ async function main(): Promise<void> {
     console.log(`oracle dir: ${oracle.dir} (exit ${oracle.rc}${oracle.error ? `: ${oracle.error}` : ''})`);
     console.log(`ours: ${ours.error ?? (ours.outcome?.ok ? 'valid' : JSON.stringify(ours.outcome?.error))}`);
     console.log(diffs.length === 0 ? 'MATCH' : `${diffs.length} differences\n${describeDiffs(diffs, 100)}`);
+    if (cli.save) {
+      writeFileSync(join(cli.save, 'ours.json'), JSON.stringify(ourJson(ours), null, 1));
+      writeFileSync(join(cli.save, 'diffs.txt'), diffs.length === 0 ? 'MATCH\n' : `${describeDiffs(diffs, 1000)}\n`);
+    }
     process.exit(diffs.length === 0 ? 0 : 1);
   }
   mkdirSync(cli.out, { recursive: true });
