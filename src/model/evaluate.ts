@@ -21,7 +21,7 @@ import type {
   NetworkStats,
   StorageLevelStats,
 } from './result.ts';
-import { collapseTiles, type LevelTile } from './tiling.ts';
+import { asUint64, collapseTiles, type LevelTile } from './tiling.ts';
 
 /** Everything about a (problem, architecture, energies) triple that does not depend on the mapping. */
 export interface ModelContext {
@@ -240,7 +240,8 @@ export function finishEvaluation(
       levelEnergy += total;
       const scaling = xy / instances;
       readBw[pv] = Math.ceil(t.reads / scaling) / computeCycles;
-      writeBw[pv] = Math.ceil((t.fills + t.updates) / scaling) / computeCycles;
+      // Timeloop adds the counts in uint64: a wrapped (negative) fill count wraps back.
+      writeBw[pv] = Math.ceil(asUint64(t.signedFills + t.signedUpdates) / scaling) / computeCycles;
     }
     let totalRead = 0;
     let totalWrite = 0;
@@ -273,7 +274,7 @@ export function finishEvaluation(
         fills: t.fills,
         updates: t.updates,
         temporal_reductions: t.temporalReductions,
-        address_generations: rw ? t.updates + t.fills : t.reads + t.fills,
+        address_generations: asUint64(rw ? t.signedUpdates + t.signedFills : t.signedReads + t.signedFills),
         energy_per_instance_pJ: perDs[pv].energyPerInstance,
         energy_pJ: perDs[pv].total,
         temporal_reduction_energy_pJ: 0,

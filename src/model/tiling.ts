@@ -22,6 +22,10 @@ export interface LevelTile {
   partitionFractionDenominator: number;
   reads: number;
   fills: number;
+  /** The counts before wrapping, for sums Timeloop does in uint64 (they wrap back). */
+  signedReads: number;
+  signedFills: number;
+  signedUpdates: number;
   updates: number;
   temporalReductions: number;
 }
@@ -63,6 +67,9 @@ export function collapseTiles(
       reads: 0,
       fills: 0,
       updates: 0,
+      signedReads: 0,
+      signedFills: 0,
+      signedUpdates: 0,
       temporalReductions: 0,
     });
     processed = boundary + 1;
@@ -175,7 +182,7 @@ function cround(x: number): number {
  * imperfect factorizations make `fills = share − partition` negative) wraps
  * around to 2^64 − n. Reproduced, as a double, for fidelity.
  */
-function asUint64(x: number): number {
+export function asUint64(x: number): number {
   return x < 0 ? 2 ** 64 + x : x;
 }
 
@@ -191,17 +198,21 @@ function computeReadsFillsUpdates(nest: LevelTile[], readWrite: boolean): void {
     }
     if (readWrite) {
       // The first update of each element needs no read (first-read elision).
-      t.updates = asUint64(cround(t.contentAccesses));
-      t.reads = asUint64(cround(t.contentAccesses + t.peerAccesses - t.partitionSize));
-      t.temporalReductions = t.reads;
+      t.signedUpdates = cround(t.contentAccesses);
+      t.signedReads = cround(t.contentAccesses + t.peerAccesses - t.partitionSize);
       const outermost = nextNonEmptyOuter(nest, cur) === nest.length;
-      t.fills = asUint64(
-        outermost ? cround(t.parentAccessShare + t.peerFills) : cround(t.parentAccessShare + t.peerFills - t.partitionSize),
-      );
+      t.signedFills = outermost ? cround(t.parentAccessShare + t.peerFills) : cround(t.parentAccessShare + t.peerFills - t.partitionSize);
+      t.updates = asUint64(t.signedUpdates);
+      t.reads = asUint64(t.signedReads);
+      t.fills = asUint64(t.signedFills);
+      t.temporalReductions = t.reads;
     } else {
       t.reads = cround(t.contentAccesses + t.peerAccesses);
       t.updates = 0;
       t.fills = Math.trunc(t.parentAccessShare + t.peerFills);
+      t.signedReads = t.reads;
+      t.signedUpdates = 0;
+      t.signedFills = t.fills;
       t.temporalReductions = 0;
     }
   }

@@ -123,7 +123,11 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
   const instances = num(attrs, origin, 'instances') ?? instancesFromTree;
   const wordBits = num(attrs, origin, 'word-bits', 'word_width', 'datawidth', 'word_bits') ?? 16;
   let blockSize = num(attrs, origin, 'block-size', 'block_size', 'n_words');
-  let clusterSize = num(attrs, origin, 'cluster-size', 'cluster_size');
+  // Timeloop v3.0.3 reads only the hyphenated `cluster-size` (an underscore
+  // `cluster_size` is ignored there); Accelergy-style files may carry the
+  // underscore spelling for the energy estimator only.
+  const cs = attrs['cluster-size'];
+  let clusterSize = cs === undefined ? undefined : num({ 'cluster-size': cs }, origin, 'cluster-size');
   const width = num(attrs, origin, 'width', 'memory_width', 'data_storage_width');
   if (width !== undefined) {
     if (blockSize !== undefined && clusterSize !== undefined) {
