@@ -129,10 +129,26 @@ export const CONFIG_NAMES = [
   'experiments.config.yml',
 ];
 
+function unwrapDefault(mod: Record<string, unknown>): unknown {
+  const value: unknown = mod['default'] ?? mod['config'] ?? null;
+  // tsx compiles a .ts file outside a `"type": "module"` package to CommonJS:
+  // the namespace's default is then module.exports, marked __esModule.
+  if (typeof value === 'object' && value !== null && (value as Record<string, unknown>)['__esModule'] === true) {
+    const exports = value as Record<string, unknown>;
+    return exports['default'] ?? exports['config'] ?? null;
+  }
+  return value;
+}
+
 const importLoader: Loader = async (filepath) => {
-  // tsx is registered by bin/expt.js (and by ava), so import() handles .ts too.
-  const mod = (await import(`${pathToFileURL(filepath).href}?t=${statSync(filepath).mtimeMs}`)) as Record<string, unknown>;
-  return mod['default'] ?? mod['config'] ?? null;
+  const url = `${pathToFileURL(filepath).href}?t=${statSync(filepath).mtimeMs}`;
+  return unwrapDefault((await import(url)) as Record<string, unknown>);
+};
+
+/** TypeScript configs go through tsx's tsImport (works with or without a package.json nearby). */
+const tsLoader: Loader = async (filepath) => {
+  const { tsImport } = await import('tsx/esm/api');
+  return unwrapDefault((await tsImport(pathToFileURL(filepath).href, import.meta.url)) as Record<string, unknown>);
 };
 
 /**
@@ -144,7 +160,7 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
   const explorer = cosmiconfig('experiments', {
     searchPlaces: CONFIG_NAMES,
     searchStrategy: 'project',
-    loaders: { ...defaultLoaders, '.ts': importLoader, '.mts': importLoader, '.mjs': importLoader, '.js': importLoader },
+    loaders: { ...defaultLoaders, '.ts': tsLoader, '.mts': tsLoader, '.mjs': importLoader, '.js': importLoader },
     cache: false,
   });
   let found: { config: unknown; filepath: string } | null;
@@ -156,8 +172,7 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
     const e = error as NodeJS.ErrnoException & { filepath?: string; mark?: { line?: number } };
     const file = e.filepath ?? options.explicit ?? 'experiments.config';
     if (e.code === 'ENOENT') throw new UserError('config file not found', shown(file));
-    const first = String(e.message ?? e).split('\n')[0];
-    throw new UserError(`cannot load the config: ${first}`, shown(file));
+    throw new UserError(`cannot load the config: ${loadErrorText(String(e.message ?? e), file)}`, shown(file));
   }
   if (found === null) {
     throw new UserError(`no experiments config found in ${shown(cwd) || '.'} or its parents (looked for ${CONFIG_NAMES.slice(0, 1).join(', ')} and its .mjs/.json/.yaml variants)`);
@@ -178,6 +193,14 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
     reportsDir: resolve(root, config.reportsDir ?? 'reports'),
     models,
   };
+}
+
+/** The informative line of a loader error (esbuild: the `file:line:col: ERROR: ...` line). */
+function loadErrorText(message: string, file: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const error = lines.find((l) => /\bERROR:/.test(l));
+  const line = error ?? lines[0] ?? 'unknown error';
+  return line.replace(resolve(file), '').replace(/^:(\d+):(\d+):\s*ERROR:\s*/, 'line $1, column $2: ');
 }
 
 function displayPath(file: string, cwd: string): string {

@@ -63,10 +63,9 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
   const results = new Map<string, unknown>();
   const remainingUsers = new Map<string, number>();
   for (const t of plan.graph.order) remainingUsers.set(t.id, plan.graph.dependents(t.id).length);
-  const onAbort = () => {
-    limit.clearQueue();
-    void pool.terminate();
-  };
+  // Queued tasks see the signal when their turn comes and return at once
+  // (p-limit's clearQueue would leave their promises pending forever).
+  const onAbort = () => void pool.terminate();
   signal?.addEventListener('abort', onAbort, { once: true });
   logger.begin(plan, { jobs });
 

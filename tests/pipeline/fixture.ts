@@ -19,9 +19,16 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * The CLI's environment in tests: plain output, and the engine version pinned
+ * so that edits of src/model etc. made while the tests run (a shared working
+ * tree) do not change the keys between two commands of one test.
+ */
+export const testEnv = { ...process.env, CI: '1', EXPT_ENGINE_VERSION: 'pipeline-tests' };
+
 export function expt(cwd: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20, env: { ...process.env, CI: '1' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20, env: testEnv }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, stdout, stderr });
     });
@@ -29,7 +36,7 @@ export function expt(cwd: string, ...args: string[]): Promise<Run> {
 }
 
 export function exptSpawn(cwd: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [bin, ...args], { cwd, env: testEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const tempDirs: string[] = [];

@@ -2,6 +2,8 @@
 import test from 'ava';
 import { buildGraph, topologicalOrder } from '../../src/pipeline/graph.ts';
 import type { TaskSpec } from '../../src/pipeline/task.ts';
+import type { TaskRecord } from '../../src/pipeline/cache.ts';
+import { explain } from '../../src/pipeline/plan.ts';
 
 const engine = () => ({ id: 'e', version: '1' });
 
@@ -43,4 +45,19 @@ test('closure keeps a task and everything it depends on, in order', (t) => {
   const g = buildGraph([spec('a', 1), spec('b', 2, ['a']), spec('c', 3), spec('d', 4, ['b'])], engine);
   t.deepEqual(g.closure(['d']).order.map((x) => x.id), ['a', 'b', 'd']);
   t.deepEqual(g.closure(['c']).order.map((x) => x.id), ['c']);
+});
+
+test('explain: names the engine change, changed/new/removed inputs and dependencies that will run', (t) => {
+  const g = buildGraph([spec('d', { v: 2 }), { ...spec('t', { v: 1 }, ['d']), inputs: { x: { label: 'x.yaml', value: 1 }, y: { label: 'y.yaml', value: 2 } } }], engine);
+  const task = g.get('t')!;
+  const planned = new Map([['d', { task: g.get('d')!, state: 'will run' as const, reason: '' }]]);
+  const record = (over: Partial<TaskRecord>): TaskRecord => ({
+    id: 't', kind: 'map', key: 'old', engine: engine(), inputs: { ...task.inputHashes }, deps: { ...task.depKeys }, updatedAt: '', ...over,
+  });
+  t.is(explain(task, undefined, planned), 'no cached result for this key (never run)');
+  t.is(explain(task, record({ key: task.key }), planned), 'no cached result for this key (the last result was removed)');
+  t.is(explain(task, record({ engine: { id: 'e', version: '0' } }), planned), 'engine e changed (0 → 1)');
+  t.is(explain(task, record({ inputs: { x: { label: 'x.yaml', hash: 'h' }, z: { label: 'z', hash: 'h' } } }), planned), 'input `x` (x.yaml) changed since the cached result; new input `y` (y.yaml); input `z` was removed');
+  t.is(explain(task, record({ deps: { d: 'k0' } }), planned), 'dependency d will run');
+  t.is(explain(task, record({ deps: { d: 'k0' } }), new Map()), 'dependency d changed');
 });

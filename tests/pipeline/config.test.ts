@@ -1,0 +1,105 @@
+/**
+ * experiments.config.*: the .ts/.mjs/.json/.yaml variants load to the same
+ * plan (same keys); malformed configs give one line naming the file and the
+ * field, exit code 2, no stack trace.
+ */
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { repoRoot } from '../helpers/golden.ts';
+import { cleanupTempDirs, expt, gridExperiment, makeProject, planJson } from './fixture.ts';
+
+test.after.always(cleanupTempDirs);
+
+const grid = () => gridExperiment(300, ['KQV'], ['gemmini']);
+
+test('.ts (defineConfig), .mjs, .json and .yaml configs load to the same tasks and keys', async (t) => {
+  const config = { experiments: { grid: grid() } };
+  const variants: [string, string][] = [
+    ['experiments.config.ts', `import { defineConfig } from ${JSON.stringify(path.join(repoRoot, 'src', 'index.ts'))};\nexport default defineConfig(${JSON.stringify(config, null, 2)});\n`],
+    ['experiments.config.mjs', `export default ${JSON.stringify(config)};\n`],
+    ['experiments.config.json', JSON.stringify(config, null, 2)],
+    ['experiments.config.yaml', `# the same config in YAML\n${stringifyYaml(config)}`],
+  ];
+  const keys: string[][] = [];
+  for (const [name, text] of variants) {
+    const dir = makeProject();
+    writeFileSync(path.join(dir, name), text);
+    const plan = await planJson(dir);
+    keys.push(plan.map((p) => `${p.id} ${p.key}`));
+  }
+  t.is(keys[0].length, 2);
+  for (const k of keys.slice(1)) t.deepEqual(k, keys[0]);
+});
+
+test("the repository's experiments.config.ts (import { defineConfig } from 'expt') plans the quick experiment", async (t) => {
+  const plan = await planJson(repoRoot, 'quick');
+  const maps = plan.filter((p) => p.kind === 'map');
+  t.is(maps.length, 4);
+  t.deepEqual(maps.map((p) => p.aliases.length), [1, 1, 1, 1]);
+  t.deepEqual([...new Set(maps.map((p) => `${p.layer}/${p.arch}`))].sort(), ['KQV/eyeriss', 'KQV/gemmini', 'VScores/eyeriss', 'VScores/gemmini']);
+});
+
+const archs = { gemmini: { files: ['archs/gemmini.yaml'] }, eyeriss: { files: ['archs/eyeriss.yaml'] } };
+const matrix = (extra: Record<string, unknown> = {}) => ({ models: ['bert-base'], layers: ['KQV'], architectures: ['gemmini'], mapper: { effort: 300 }, ...extra });
+
+const malformed: { name: string; file?: string; config: unknown | string; error: string }[] = [
+  { name: 'missing experiments', config: { architectures: archs }, error: 'experiments: missing required field (expected an object of named experiments)' },
+  {
+    name: 'wrong type: files is a string',
+    config: { experiments: { quick: { jobs: [{ files: 'archs/gemmini.yaml' }] } } },
+    error: 'experiments.quick.jobs[0].files: expected a list of file paths, got the string "archs/gemmini.yaml"',
+  },
+  {
+    name: 'unknown architecture',
+    config: { architectures: archs, experiments: { paper: matrix({ architectures: ['gemmini', 'tpu'] }) } },
+    error: "experiments.paper.architectures[1]: unknown architecture 'tpu'; known architectures: gemmini, eyeriss",
+  },
+  {
+    name: 'unknown layer',
+    config: { architectures: archs, experiments: { paper: matrix({ layers: ['KQV', 'Softmax'] }) } },
+    error: "experiments.paper.layers[1]: unknown layer 'Softmax' (did you mean 'softmax'?); known layers: KQV, KTQ, scale, softmax, VScores, Out, residual1, layernorm, FF1, GELU, FF2, residual2, layernorm2",
+  },
+  {
+    name: 'negative size',
+    config: { architectures: archs, experiments: { paper: matrix({ seqLength: -512 }) } },
+    error: 'experiments.paper.seqLength: expected a positive whole number, got the number -512',
+  },
+  {
+    name: 'unknown model',
+    config: { architectures: archs, experiments: { paper: matrix({ models: ['bert-base', 'bert-huge'] }) } },
+    error: "experiments.paper.models[1]: unknown model 'bert-huge'",
+  },
+  { name: 'wrong type: effort', config: { experiments: { quick: { ...grid(), mapper: { effort: 'lots' } } } }, error: 'experiments.quick.mapper.effort: expected a positive whole number, got the string "lots"' },
+  { name: 'misspelled field', config: { architectures: archs, experiments: { paper: { modles: ['bert-base'], architectures: ['gemmini'] } } }, error: "experiments.paper.modles: unknown field 'modles' (did you mean 'models'?)" },
+  { name: 'missing file', config: { experiments: { quick: { jobs: [{ files: ['archs/gemmini.yaml', 'problems/KQX.yaml'] }] } } }, error: 'experiments.quick.jobs[0].files[1]: file not found: problems/KQX.yaml (paths are relative to the config file)' },
+  { name: 'unknown objective', config: { mapper: { objective: ['edpp'] }, experiments: { quick: grid() } }, error: 'mapper.objective[0]: expected one of edp, energy, delay, got the string "edpp"' },
+  { name: 'negative sweep value', config: { architectures: archs, experiments: { dse: { sweeps: [{ architecture: 'gemmini', parameters: { pe_rows: [16, -16] } }] } } }, error: 'experiments.dse.sweeps[0].parameters.pe_rows[1]: expected a value >= 0, got the number -16' },
+  { name: 'models without architectures', config: { experiments: { paper: { models: ['bert-base'] } } }, error: 'experiments.paper.architectures: missing required field (expected a list of architecture names next to models)' },
+  { name: 'unknown default experiment', config: { default: ['paper'], experiments: { quick: grid() } }, error: "default[0]: unknown experiment 'paper' (experiments: quick)" },
+  { name: 'experiment with nothing to run', config: { experiments: { empty: { description: 'todo' } } }, error: 'experiments.empty: the experiment has nothing to run' },
+  { name: 'not an object', file: 'experiments.config.mjs', config: 'export default 42;\n', error: 'expected the config object (export default defineConfig({ experiments: { ... } })), got the number 42' },
+  { name: 'YAML syntax error', file: 'experiments.config.yaml', config: 'experiments:\n  quick: {jobs: [\n', error: 'cannot load the config' },
+  { name: 'TypeScript syntax error', file: 'experiments.config.ts', config: 'export default { experiments: { a: { jobs: [ } };\n', error: 'cannot load the config: line 1, column 45: Unexpected "}"' },
+  { name: 'a config that throws', file: 'experiments.config.mjs', config: 'throw new Error("boom");\nexport default {};\n', error: 'cannot load the config: boom' },
+];
+
+malformed.forEach((c, i) => {
+  test(`malformed config: ${c.name} → one line naming the field, exit 2, no stack`, async (t) => {
+    const dir = makeProject();
+    const file = c.file ?? 'experiments.config.json';
+    writeFileSync(path.join(dir, file), typeof c.config === 'string' ? c.config : JSON.stringify(c.config, null, 2));
+    // `run` loads the config exactly as `plan` does: check it on a few cases only.
+    for (const command of i < 3 ? [['plan'], ['run']] : [['plan']]) {
+      const r = await expt(dir, ...command);
+      t.is(r.code, 2, r.stderr);
+      t.is(r.stdout, '');
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      t.is(lines.length, 1, r.stderr);
+      t.true(lines[0].startsWith(`expt: ${file}: `), lines[0]);
+      t.true(lines[0].includes(c.error), `${lines[0]}\n  does not contain\n${c.error}`);
+      t.notRegex(r.stderr, /\bat .*:\d+:\d+/);
+    }
+  });
+});
