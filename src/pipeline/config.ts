@@ -14,6 +14,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { UserError } from '../util/errors.ts';
+import { listArchitectures } from '../arch/presets.ts';
 import { ALL_LAYER_IDS } from '../workload/layers.ts';
 import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
 
@@ -95,7 +96,10 @@ export interface ExptConfig {
   modelsDir?: string;
   /** Mapper settings for every experiment (an experiment's own `mapper` overrides them field by field). */
   mapper?: MapperSettings;
-  /** Named architectures the experiments refer to. */
+  /**
+   * Named architectures given as Timeloop-format files. Names not declared
+   * here refer to the presets in `experiments/archs/<name>.yaml`.
+   */
   architectures?: Record<string, ArchitectureDef>;
   experiments: Record<string, ExperimentDef>;
 }
@@ -183,14 +187,17 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
   const modelsDir = config.modelsDir !== undefined ? resolve(root, config.modelsDir) : join(root, 'experiments', 'models');
   const extra = config.modelsDir !== undefined || existsSync(modelsDir) ? loadModelDir(modelsDir) : [];
   const models = modelCatalog(extra);
-  checkNames(config, models, displayFile);
+  const presetDir = join(root, 'experiments', 'archs');
+  const presets = existsSync(presetDir) ? listArchitectures(presetDir) : [];
+  checkNames(config, models, presets, displayFile);
   return {
     config,
     file: found.filepath,
     displayFile,
     root,
-    cacheDir: resolve(root, config.cacheDir ?? 'cache'),
-    reportsDir: resolve(root, config.reportsDir ?? 'reports'),
+    // EXPT_CACHE_DIR / EXPT_REPORTS_DIR (relative to the working directory) override the config.
+    cacheDir: process.env['EXPT_CACHE_DIR'] ? resolve(cwd, process.env['EXPT_CACHE_DIR']) : resolve(root, config.cacheDir ?? 'cache'),
+    reportsDir: process.env['EXPT_REPORTS_DIR'] ? resolve(cwd, process.env['EXPT_REPORTS_DIR']) : resolve(root, config.reportsDir ?? 'reports'),
     models,
   };
 }
@@ -478,8 +485,8 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
 }
 
 /** Names that need catalogs: models, architectures, sweep and cross-arch architectures. */
-function checkNames(config: ExptConfig, models: readonly TransformerModel[], file: string): void {
-  const archNames = Object.keys(config.architectures ?? {});
+function checkNames(config: ExptConfig, models: readonly TransformerModel[], presets: readonly string[], file: string): void {
+  const archNames = [...new Set([...Object.keys(config.architectures ?? {}), ...presets])];
   const modelIds = models.map((m) => m.id);
   const fail = (path: string, message: string): never => {
     throw new UserError(message, file, path);

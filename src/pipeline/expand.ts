@@ -19,7 +19,8 @@ import { readMapperJob } from '../mapper/input.ts';
 import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
-import { readYamlFile } from '../util/yaml.ts';
+import { isPlainObject, readYamlFile } from '../util/yaml.ts';
+import { loadArchitecture, presetConstraints } from '../arch/presets.ts';
 import { blockLayers } from '../workload/layers.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
 import type { ExperimentDef, LoadedConfig, MapperSettings } from './config.ts';
@@ -101,7 +102,7 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
 
 class ExpandContext {
   private readonly docs = new Map<string, unknown>();
-  private readonly archCache = new Map<string, { arch: Architecture; ert: EnergyReferenceTable; docs: { file: string; doc: unknown }[]; labels: Labels }>();
+  private readonly archCache = new Map<string, ResolvedArch>();
   constructor(readonly loaded: LoadedConfig) {}
 
   /** A path from the config, as the user sees it (relative to the working directory when close). */
@@ -134,21 +135,69 @@ class ExpandContext {
     return { label: `${this.loaded.displayFile}: ${field}`, value };
   }
 
-  /** Architecture, ERT and constraint blocks of an architecture's files. */
-  architecture(name: string): { arch: Architecture; ert: EnergyReferenceTable; docs: { file: string; doc: unknown }[]; labels: Labels } {
+  /**
+   * A named architecture: declared in the config (`architectures.<name>.files`,
+   * Timeloop format with an ERT), else the preset `experiments/archs/<name>.yaml`
+   * next to the config (energies from the estimator, `<name>.energy.csv`
+   * overrides).
+   */
+  architecture(name: string): ResolvedArch {
     let a = this.archCache.get(name);
     if (a) return a;
     const def = this.loaded.config.architectures?.[name];
-    if (!def) throw new UserError(`unknown architecture '${name}'`, this.loaded.displayFile);
-    const docs = def.files.map((f) => ({ file: this.shown(f), doc: this.doc(f) }));
-    const input = importTimeloopDocuments(docs);
-    const where = def.files.map((f) => this.shown(f)).join(', ');
-    if (!input.architecture) throw new UserError('missing the `architecture` block', where);
-    if (!input.ert) throw new UserError('missing the `ERT` block (per-action energies)', where);
-    a = { arch: input.architecture, ert: input.ert, docs, labels: blockLabels(def.files.map((f) => ({ label: this.label(f), doc: this.doc(f) }))) };
+    if (def) {
+      const docs = def.files.map((f) => ({ file: this.shown(f), doc: this.doc(f) }));
+      const input = importTimeloopDocuments(docs);
+      const where = def.files.map((f) => this.shown(f)).join(', ');
+      if (!input.architecture) throw new UserError('missing the `architecture` block', where);
+      if (!input.ert) throw new UserError('missing the `ERT` block (per-action energies)', where);
+      const arch = input.architecture;
+      a = {
+        arch,
+        ert: input.ert,
+        labels: blockLabels(def.files.map((f) => ({ label: this.label(f), doc: this.doc(f) }))),
+        constraints: (problem) => {
+          const c = unconstrained(problem, arch);
+          for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
+            const block = input.raw[key];
+            if (block) addConstraints(c, block.value, problem, arch, { file: block.file, path: key });
+          }
+          resolveMaximizeDims(c, problem, arch, where);
+          return c;
+        },
+      };
+    } else {
+      const preset = loadArchitecture(name, presetDir(this.loaded));
+      const yaml = this.label(preset.file);
+      const hasErt = preset.ert !== undefined && isPlainObject(this.doc(preset.file)) && 'ERT' in (this.doc(preset.file) as object);
+      a = {
+        arch: preset.arch,
+        ert: preset.ert,
+        labels: {
+          architecture: yaml,
+          problem: '(none)',
+          ERT: hasErt ? yaml : preset.energyFile ? `${this.label(preset.energyFile)} + energies estimated from ${yaml}` : `energies estimated from ${yaml}`,
+          constraints: preset.constraints !== undefined ? yaml : '(none)',
+        },
+        constraints: (problem) => presetConstraints(preset, problem),
+      };
+    }
     this.archCache.set(name, a);
     return a;
   }
+}
+
+export interface ResolvedArch {
+  arch: Architecture;
+  ert: EnergyReferenceTable;
+  labels: Labels;
+  /** The architecture's mapspace constraints read against a problem. */
+  constraints(problem: Problem): MapspaceConstraints;
+}
+
+/** Where architecture presets live for a config: `experiments/archs` next to it. */
+export function presetDir(loaded: Pick<LoadedConfig, 'root'>): string {
+  return resolve(loaded.root, 'experiments', 'archs');
 }
 
 interface Labels {
@@ -231,13 +280,7 @@ function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDef, add:
     for (const layer of layers) {
       for (const archName of def.architectures!) {
         const a = ctx.architecture(archName);
-        const constraints = unconstrained(layer.problem, a.arch);
-        const input = importTimeloopDocuments(a.docs);
-        for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
-          const block = input.raw[key];
-          if (block) addConstraints(constraints, block.value, layer.problem, a.arch, { file: block.file, path: key });
-        }
-        resolveMaximizeDims(constraints, layer.problem, a.arch, a.docs.map((d) => d.file).join(', '));
+        const constraints = a.constraints(layer.problem);
         for (const f of fusion) {
           const meta: TaskMeta = { experiment: name, model: modelId, layer: layer.id, arch: archName, fusion: f };
           const problemLabel = `workload ${modelId}${def.seqLength ? ` (seqLength ${def.seqLength})` : ''} ${layer.id}`;

@@ -4,10 +4,11 @@
  * architecture, ERT and constraints; problems/<layer>.yaml).
  */
 import test from 'ava';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { goldenDir } from '../helpers/golden.ts';
+import { goldenDir, repoRoot } from '../helpers/golden.ts';
+import { blockLayers } from '../../src/workload/layers.ts';
 import { cacheEntries, cleanupTempDirs, expt, gridExperiment, makeProject, planJson, readText, runJson, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);
@@ -208,4 +209,31 @@ test('two expt run processes on one cache: both succeed, every entry is complete
   const csv = readText(dir, 'reports/layers.csv');
   t.is((await expt(dir, 'report')).code, 0);
   t.is(readText(dir, 'reports/layers.csv'), csv);
+});
+
+test('matrix experiments (models × layers × architecture presets): one task per cell, an energy override in one preset reruns exactly its tasks', async (t) => {
+  const dir = makeProject();
+  mkdirSync(path.join(dir, 'experiments', 'archs'), { recursive: true });
+  for (const arch of ['gemmini', 'eyeriss']) copyFileSync(path.join(repoRoot, 'experiments', 'archs', `${arch}.yaml`), path.join(dir, 'experiments', 'archs', `${arch}.yaml`));
+  writeConfig(dir, { paper: { models: ['bert-base'], layers: ['KQV', 'VScores'], architectures: ['gemmini', 'eyeriss'], mapper: { effort: 300 } } });
+  const plan = await planJson(dir);
+  t.deepEqual(plan.map((p) => p.id), [
+    'map:paper/bert-base/KQV/gemmini/none',
+    'map:paper/bert-base/KQV/eyeriss/none',
+    'map:paper/bert-base/VScores/gemmini/none',
+    'map:paper/bert-base/VScores/eyeriss/none',
+    'aggregate:paper',
+  ]);
+  const layers = blockLayers('bert-base', { layers: ['KQV', 'VScores'] });
+  for (const p of plan.filter((x) => x.kind === 'map')) t.is(p.macs, layers.find((l) => l.id === p.layer)!.macs);
+  const cold = await runJson(dir);
+  t.is(cold.run.code, 0, cold.run.stderr);
+  t.is(cold.summary.ran, 5);
+
+  writeFileSync(path.join(dir, 'experiments', 'archs', 'eyeriss.energy.csv'), 'component,action,energy_pJ\nshared_glb,read,9.5\n');
+  const stale = (await planJson(dir)).filter((p) => p.state === 'will run');
+  t.deepEqual(stale.map((p) => p.id), ['map:paper/bert-base/KQV/eyeriss/none', 'map:paper/bert-base/VScores/eyeriss/none', 'aggregate:paper']);
+  for (const p of stale.slice(0, 2)) t.is(p.reason, 'input `ERT` (experiments/archs/eyeriss.energy.csv + energies estimated from experiments/archs/eyeriss.yaml) changed since the cached result');
+  const warm = await runJson(dir);
+  t.deepEqual([warm.summary.ran, warm.summary.cached], [3, 2]);
 });
