@@ -58,26 +58,48 @@ export class MissingEnergyError extends Error {
   }
 }
 
-export function storageEnergies(ert: EnergyReferenceTable, component: string, clusterSize = 1): StorageEnergies {
+/** What Timeloop's built-in default energy model needs to know about a storage level. */
+export interface StorageShape {
+  readonly isDram: boolean;
+  readonly wordBits: number;
+  readonly blockSize: number;
+  readonly clusterSize: number;
+  readonly sizeWords: number | null;
+}
+
+/**
+ * Timeloop v3.0.3's built-in (PAT) energy of one vector access, which it
+ * charges for any read/fill/update the ERT does not give: DRAM 200 pJ per 16
+ * bits; an SRAM a linear function of its bit count; nothing for a size-0 level.
+ */
+export function defaultVectorAccessEnergy(s: StorageShape): number {
+  if (s.isDram) return (200 * s.wordBits * s.blockSize) / 16;
+  if (s.sizeWords === 0) return 0;
+  const entries = s.sizeWords ?? 0;
+  const height = Math.ceil(entries / s.blockSize);
+  const width = s.wordBits * s.blockSize * s.clusterSize;
+  const y = ((6 - 1) / (100 - 0.5)) * ((width * height) / (8 * 1024) - 0.5) + 1;
+  return (y * width) / 16 / s.clusterSize;
+}
+
+export function storageEnergies(ert: EnergyReferenceTable, component: string, shape?: StorageShape): StorageEnergies {
   const actions = ert.components[component];
   if (!actions) throw new MissingEnergyError(component);
   const m = actionMap(actions);
-  // A missing read/fill/update costs the component's largest action energy per cluster member.
-  let max = 0;
-  for (const v of m.values()) max = Math.max(max, v);
-  max /= clusterSize;
+  const fallback = shape ? defaultVectorAccessEnergy(shape) : 0;
   return {
-    read: firstMatch(m, READ_ACTIONS, max),
-    fill: firstMatch(m, FILL_ACTIONS, max),
-    update: firstMatch(m, UPDATE_ACTIONS, max),
+    read: firstMatch(m, READ_ACTIONS, fallback),
+    fill: firstMatch(m, FILL_ACTIONS, fallback),
+    update: firstMatch(m, UPDATE_ACTIONS, fallback),
     leak: firstMatch(m, LEAK_ACTIONS, 0),
   };
 }
 
-export function computeEnergy(ert: EnergyReferenceTable, component: string): number {
+/** Per-MAC energy; without a compute action Timeloop charges (word bits / 16)² pJ. */
+export function computeEnergy(ert: EnergyReferenceTable, component: string, wordBits = 16): number {
   const actions = ert.components[component];
   if (!actions) throw new MissingEnergyError(component);
-  return firstMatch(actionMap(actions), COMPUTE_ACTIONS, 0);
+  return firstMatch(actionMap(actions), COMPUTE_ACTIONS, (wordBits / 16) ** 2);
 }
 
 /**

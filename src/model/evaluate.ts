@@ -53,8 +53,16 @@ export function prepareModel(
   return {
     problem,
     arch,
-    storageEnergy: arch.storage.map((s) => storageEnergies(ert, s.name, s.clusterSize)),
-    computeEnergy: computeEnergy(ert, arch.arithmetic.name),
+    storageEnergy: arch.storage.map((s) =>
+      storageEnergies(ert, s.name, {
+        isDram: isDram(s),
+        wordBits: s.wordBits,
+        blockSize: s.blockSize,
+        clusterSize: s.clusterSize,
+        sizeWords: s.sizeWords,
+      }),
+    ),
+    computeEnergy: computeEnergy(ert, arch.arithmetic.name, arch.arithmetic.wordBits),
     networkActions,
     linkTransfers: options.linkTransfers ?? true,
     analysis: options.analysis ?? 'auto',
