@@ -276,7 +276,7 @@ export class FastCostModel {
           if (s > 0) {
             const c = this.boundary[s - 1];
             this.entA[base] = scatter * this.size[(s - 1) * nds + t] * this.refetch[c * nds + t];
-          } else if (!this.macFanout(top, t, i, temporalProduct, scatter)) {
+          } else if (!this.macFanout(t, i)) {
             return this.fallback();
           }
         }
@@ -452,7 +452,7 @@ export class FastCostModel {
    * pattern needs the instance enumeration of the closed-form analysis:
    * borrow its histogram for this dataspace.
    */
-  private macFanout(_top: number, t: number, i: number, _temporal: number, _scatter: number): boolean {
+  private macFanout(t: number, i: number): boolean {
     const hist = this.macHistogram(t);
     if (hist === null || hist.length > MAX_ENTRIES) return false;
     this.nEnt[i] = hist.length;
