@@ -23,6 +23,11 @@ export const commands: readonly Command[] = [
     run: async (argv) => (await import('./map.ts')).runMap(argv),
   },
   {
+    name: 'export',
+    summary: 'Write a task (input files or --arch preset) as Timeloop input: v3.0.3 and v4 flavours, plus the ERT',
+    run: async (argv) => (await import('./export.ts')).runExport(argv),
+  },
+  {
     name: 'run',
     summary: 'Run the experiments of experiments.config.ts (cached results are reused), then write reports/',
     run: async (argv) => (await import('./run.ts')).runRun(argv),

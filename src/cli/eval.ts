@@ -33,6 +33,9 @@ export function evalUsage(): string {
     'Options:',
     '  --json       Print the result as JSON (format "expt-eval-v1": arithmetic,',
     '               storage, networks, summary, as in the golden expected.json)',
+    '  --engine E   expt (default: the built-in model) or timeloop (run the real',
+    '               timeloop-model on the same input and read its stats.txt)',
+    '  --timeloop-bin DIR  folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
     '  -h, --help   Show this help',
     '',
   ].join('\n');
@@ -107,13 +110,15 @@ export function evaluateInput(files: readonly string[]): Evaluation {
 }
 
 export async function runEval(argv: string[]): Promise<number> {
-  let values: { json?: boolean; help?: boolean };
+  let values: { json?: boolean; help?: boolean; engine?: string; 'timeloop-bin'?: string };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       options: {
         json: { type: 'boolean' },
+        engine: { type: 'string' },
+        'timeloop-bin': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -129,7 +134,17 @@ export async function runEval(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new UserError("eval: no input files (usage: expt eval <file.yaml>... [--json]; see 'expt eval --help')");
   }
-  const evaluation = evaluateInput(positionals);
+  if (values.engine !== undefined && values.engine !== 'expt' && values.engine !== 'timeloop') {
+    throw new UserError(`eval: --engine is expt or timeloop, got '${values.engine}'`);
+  }
+  let evaluation: Evaluation;
+  if (values.engine === 'timeloop') {
+    const { evaluateWithTimeloop } = await import('../timeloop/external.ts');
+    const input = loadEvalInput(positionals);
+    evaluation = (await evaluateWithTimeloop({ architecture: input.architecture, problem: input.problem, mapping: input.mapping, ert: input.ert }, { bin: values['timeloop-bin'] })).evaluation;
+  } else {
+    evaluation = evaluateInput(positionals);
+  }
   const text = values.json ? JSON.stringify(evalJson(evaluation, positionals), null, 2) + '\n' : renderEvalText(evaluation, positionals);
   process.stdout.write(text);
   return 0;

@@ -1,0 +1,92 @@
+/**
+ * `expt export <file.yaml>... --out DIR` and `expt export --arch <preset> [file.yaml...] --out DIR`:
+ * write a task as Timeloop tree-format input, runnable as is by
+ * timeloop-model (with a mapping) or timeloop-mapper (without), in the v3.0.3
+ * (hyphenated keys) and v4 (underscore keys) flavours, plus the ERT.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { writeExport } from '../timeloop/export.ts';
+import { loadTask } from '../timeloop/task-input.ts';
+
+export function exportUsage(): string {
+  return [
+    'Usage: expt export <file.yaml>... --out DIR [options]',
+    '       expt export --arch <preset> [file.yaml...] --out DIR [options]',
+    '',
+    'Writes the task as Timeloop tree-format input that timeloop-model (when it',
+    'has a mapping) or timeloop-mapper (when it does not) runs as is:',
+    '  DIR/v3/<name>.yaml   Timeloop v3.0.3 (data-spaces, read-write, multiple-buffering',
+    '                       and the mapper settings hyphenated)',
+    '  DIR/v4/<name>.yaml   Timeloop v4 / master (underscore keys)',
+    '  DIR/<name>.ERT.yaml  the energy reference table (also inside both documents)',
+    '  DIR/README.txt       how to run them',
+    '',
+    'Input files: Timeloop tree format or timeloopfe v0.4 (architecture `nodes:` with',
+    '!Container/!Component/!Parallel/!Nothing, variables, constraints, mapper files),',
+    'merged into one task. Without an ERT in the files, the ERT is estimated from the',
+    "architecture's Accelergy classes.",
+    '',
+    'Options:',
+    '  --out DIR              output folder (created; must be empty or new)',
+    '  --arch ID              an architecture preset (experiments/archs/ID.yaml): its',
+    '                         architecture, constraints and ERT; files add a problem,',
+    '                         mapping, mapper settings (their constraints replace the preset\'s)',
+    '  --name NAME            file name (default: the preset id, else the first file\'s name)',
+    '  --spatial-levels M     timeloopfe containers: compact (default) or timeloopfe',
+    '                         (keep every inter_<container>_spatial level)',
+    '  --dimensions D,E,L     problem dimensions, to drop constraints on other ones when',
+    '                         the files have no problem',
+    '  -h, --help             show this help',
+    '',
+  ].join('\n');
+}
+
+export async function runExport(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string', short: 'o' },
+        arch: { type: 'string' },
+        name: { type: 'string' },
+        'spatial-levels': { type: 'string' },
+        dimensions: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UserError(`export: ${(error as Error).message} (see 'expt export --help')`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(exportUsage());
+    return 0;
+  }
+  if (positionals.length === 0 && values.arch === undefined) throw new UserError("export: no input files and no --arch (see 'expt export --help')");
+  if (values.out === undefined) throw new UserError("export: --out DIR is required (see 'expt export --help')");
+  if (existsSync(values.out) && readdirSync(values.out).length > 0) throw new UserError(`export: the output folder is not empty`, values.out);
+  const mode = values['spatial-levels'];
+  if (mode !== undefined && mode !== 'compact' && mode !== 'timeloopfe') throw new UserError(`export: --spatial-levels is compact or timeloopfe, got '${mode}'`);
+  if (values.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(values.name)) throw new UserError(`export: --name must be a plain file name, got '${values.name}'`);
+  const task = loadTask(positionals, {
+    arch: values.arch,
+    spatialLevels: mode as 'compact' | 'timeloopfe' | undefined,
+    dimensions: values.dimensions?.split(',').map((d) => d.trim()).filter(Boolean),
+  });
+  const name = values.name ?? task.name;
+  const header = [`${name}: exported by expt from ${task.files.length > 0 ? task.files.join(', ') : `the preset '${values.arch}'`}`, `ERT: ${task.ertSource}`].join('\n');
+  const written = writeExport(task, values.out, name, header);
+  const out: string[] = [];
+  for (const f of written.files) out.push(`wrote ${join(values.out, f)}`);
+  for (const w of [...task.warnings, ...written.notes]) out.push(`note: ${w}`);
+  if (!task.problem) out.push('note: no problem in the input: add a problem file on the Timeloop command line');
+  else if (!task.mapping) out.push('note: no mapping: run timeloop-mapper on it');
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
