@@ -28,6 +28,11 @@ export const commands: readonly Command[] = [
     run: async (argv) => (await import('./export.ts')).runExport(argv),
   },
   {
+    name: 'check',
+    summary: 'Evaluate tasks with expt and the real timeloop-model and print a fidelity table',
+    run: async (argv) => (await import('./check.ts')).runCheck(argv),
+  },
+  {
     name: 'run',
     summary: 'Run the experiments of experiments.config.ts (cached results are reused), then write reports/',
     run: async (argv) => (await import('./run.ts')).runRun(argv),

@@ -4,11 +4,14 @@
  * threads), then write the reports from the cache.
  *
  * Exit codes: 0 all done, 1 a task failed (its dependents are skipped, the
- * rest completes), 2 bad config or arguments, 130 interrupted (Ctrl+C; the
- * results that finished are kept, the next run resumes).
+ * rest completes) or an unfused cell has no valid mapping, 2 bad config or
+ * arguments, 130 interrupted (Ctrl+C; the results that finished are kept,
+ * the next run resumes). Fused cells without a valid mapping are expected
+ * (some fusion levels leave none): counted, listed in the reports, exit 0.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { infeasibleTasks } from '../pipeline/infeasible.ts';
 import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
@@ -28,8 +31,9 @@ export function runUsage(): string {
     '',
     'Options:',
     '  --only F=V[,F=V]   only tasks whose cell matches, and what they depend on',
-    '                     (fields: experiment, model, layer, arch, fusion, variant,',
-    "                     kind, id; 'a|b' = either); repeat for a union",
+    '                     (fields: experiment, model, layer, arch, hw (the',
+    '                     architecture a task runs on), fusion, variant, kind,',
+    "                     id; 'a|b' = either); repeat for a union",
     '  -j, --jobs N       tasks at a time (default: the number of cores)',
     '  --force            recompute even cached results',
     '  --dry-run          print the plan (as expt plan) and run nothing',
@@ -40,7 +44,12 @@ export function runUsage(): string {
     '  --config FILE      the experiments config',
     '  -h, --help         show this help',
     '',
-    'Exit codes: 0 done, 1 a task failed, 2 bad config or arguments, 130 interrupted.',
+    'Fused cells with no valid mapping (some fusion levels leave none) are results:',
+    'the reports list them with the reason. An unfused cell with no valid mapping',
+    'is an error (exit 1).',
+    '',
+    'Exit codes: 0 done, 1 a task failed or an unfused cell is infeasible,',
+    '2 bad config or arguments, 130 interrupted.',
     '',
   ].join('\n');
 }
@@ -101,6 +110,13 @@ export async function runRun(argv: string[]): Promise<number> {
     reports = writeReports(session.loaded, session.expansion, session.graph, session.cache).files;
   }
   const err = values.json ? process.stderr : process.stdout;
+  const infeasible = interrupted ? [] : infeasibleTasks(plan.graph, session.cache);
+  const expected = infeasible.filter((i) => i.expected);
+  const unexpected = infeasible.filter((i) => !i.expected);
+  if (expected.length > 0) {
+    err.write(`${expected.length} fused task${expected.length === 1 ? ' has' : 's have'} no valid mapping (expected at some fusion levels; the reports give the reasons)\n`);
+  }
+  for (const u of unexpected) process.stderr.write(`expt run: ${u.id} has no valid mapping: ${u.reason}\n`);
   if (interrupted) {
     process.stderr.write(`expt run: interrupted; ${summary.ran} new result${summary.ran === 1 ? '' : 's'} kept in the cache. Run the same command again to resume.\n`);
   } else if (reports.length > 0) {
@@ -108,11 +124,21 @@ export async function runRun(argv: string[]): Promise<number> {
   }
   if (values.json) {
     const { ran, cached, failed, skipped } = summary;
-    const json = { ran, cached, failed, skipped, interrupted: summary.interrupted, durationMs: Math.round(summary.durationMs), failures: summary.failures.map((f) => ({ id: f.id, reason: f.reason.split('\n')[0] })), reports: reports.map(relativeToCwd) };
+    const json = {
+      ran,
+      cached,
+      failed,
+      skipped,
+      interrupted: summary.interrupted,
+      durationMs: Math.round(summary.durationMs),
+      failures: summary.failures.map((f) => ({ id: f.id, reason: f.reason.split('\n')[0] })),
+      infeasible: { expected: expected.length, unexpected: unexpected.map(({ id, reason }) => ({ id, reason })) },
+      reports: reports.map(relativeToCwd),
+    };
     process.stdout.write(JSON.stringify(json) + '\n');
   }
   if (interrupted) return EXIT_INTERRUPTED;
-  return summary.failed > 0 ? EXIT_FAILED : 0;
+  return summary.failed > 0 || unexpected.length > 0 ? EXIT_FAILED : 0;
 }
 
 function relativeToCwd(file: string): string {

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { UserError } from '../util/errors.ts';
 import { listArchitectures } from '../arch/presets.ts';
-import { ALL_LAYER_IDS } from '../workload/layers.ts';
+import { ALL_LAYER_IDS, layerDefinition } from '../workload/layers.ts';
 import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
 
 export type Objective = 'edp' | 'energy' | 'delay';
@@ -73,10 +73,27 @@ export interface ExperimentDef {
   models?: string[];
   layers?: 'study' | 'all' | string[];
   architectures?: string[];
-  /** Fusion levels: `none`, or the storage level fused at. */
+  /**
+   * Fusion levels: `none`, or a storage level a fused pair is fused at
+   * (gemmini: DRAM, Accumulator, Registers; pim: DRAM, shared_glb,
+   * scratchpad). A level applies to the architectures that have it; the
+   * unfused cells (`none`) are always part of the matrix.
+   */
   fusion?: string[];
-  /** Fused pairs reported together, e.g. [['KTQ', 'softmax'], ['Out', 'layernorm']]. */
+  /**
+   * Fused pairs [matmul, normalization op] (default, when fusion levels are
+   * given: the study's KTQ → softmax and Out → layernorm, those whose two
+   * layers are in `layers`).
+   */
   fusedPairs?: [string, string][];
+  /** The fusion constraint rewrite: `fixed` (default; repairs the study's bugs) or `study` (the study's rewrite, quirks included). */
+  fusionMode?: 'fixed' | 'study';
+  /** `-nef`: do not force E=1 above the fusion level (matmul side). */
+  noEFusion?: boolean;
+  /** `-lf`: force L=1 above the fusion level (matmul side). */
+  lFusion?: boolean;
+  /** `-pwim`: the matmul pays the DRAM write-back of the fused output instead of the normalization op. */
+  payWritebackInMatmul?: boolean;
   seqLength?: number;
   batch?: number;
   sweeps?: SweepDef[];
@@ -101,8 +118,20 @@ export interface ExptConfig {
    * here refer to the presets in `experiments/archs/<name>.yaml`.
    */
   architectures?: Record<string, ArchitectureDef>;
+  /**
+   * Where the normalization ops (softmax, layernorm) of a matrix run:
+   * architecture → its normalization-op variant. Merged over the default
+   * {@link DEFAULT_NO_ARCHITECTURES}; an architecture not listed runs them
+   * on `<name>-no` when that architecture exists, else on itself.
+   */
+  noArchitectures?: Record<string, string>;
   experiments: Record<string, ExperimentDef>;
 }
+
+/** The study's normalization-op architectures (experiments/archs/gemmini-no.yaml, pim-no.yaml). */
+export const DEFAULT_NO_ARCHITECTURES: Readonly<Record<string, string>> = { gemmini: 'gemmini-no', pim: 'pim-no' };
+
+export const FUSION_MODES = ['fixed', 'study'] as const;
 
 /** Identity function that gives `experiments.config.ts` its types. */
 export function defineConfig(config: ExptConfig): ExptConfig {
@@ -342,7 +371,7 @@ function editDistance(a: string, b: string): number {
   return dp[a.length][b.length];
 }
 
-const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'architectures', 'experiments'];
+const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'architectures', 'noArchitectures', 'experiments'];
 const EXPERIMENT_FIELDS = [
   'description',
   'mapper',
@@ -352,6 +381,10 @@ const EXPERIMENT_FIELDS = [
   'architectures',
   'fusion',
   'fusedPairs',
+  'fusionMode',
+  'noEFusion',
+  'lFusion',
+  'payWritebackInMatmul',
   'seqLength',
   'batch',
   'sweeps',
@@ -381,6 +414,13 @@ export function validateConfig(value: unknown, file: string, root: string): Expt
       c.fields(a, path, ['files', 'description']);
       c.files(c.required(a, 'files', path, 'a list of Timeloop-format files'), join2(path, 'files'));
       if (a['description'] !== undefined) c.string(a['description'], join2(path, 'description'));
+    }
+  }
+  if (o['noArchitectures'] !== undefined) {
+    const nos = c.object(o['noArchitectures'], 'noArchitectures', 'an object mapping architectures to their normalization-op variants ({ gemmini: \'gemmini-no\' })');
+    for (const [name, target] of Object.entries(nos)) {
+      c.name(name, join2('noArchitectures', name));
+      c.name(target, join2('noArchitectures', name));
     }
   }
   for (const [name, def] of Object.entries(exps)) checkExperiment(c, name, def);
@@ -435,16 +475,24 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
   if (e['architectures'] !== undefined) c.names(e['architectures'], at('architectures'), 'a list of architecture names');
   if (e['fusion'] !== undefined) c.names(e['fusion'], at('fusion'), "a list of fusion levels ('none' or a storage level name)");
   if (e['fusedPairs'] !== undefined) {
-    c.list(e['fusedPairs'], at('fusedPairs'), 'a list of [producer, consumer] layer pairs').forEach((p, i) => {
+    const used = new Map<string, string>();
+    c.list(e['fusedPairs'], at('fusedPairs'), 'a list of [matmul, normalization op] layer pairs').forEach((p, i) => {
       const pp = `${at('fusedPairs')}[${i}]`;
-      const pair = c.list(p, pp, 'a [producer, consumer] pair of layer names');
-      if (pair.length !== 2) c.expected(pp, 'a [producer, consumer] pair of layer names', p);
+      const pair = c.list(p, pp, 'a [matmul, normalization op] pair of layer names');
+      if (pair.length !== 2) c.expected(pp, 'a [matmul, normalization op] pair of layer names', p);
       pair.forEach((l, j) => {
         const s = c.name(l, `${pp}[${j}]`);
         if (!(ALL_LAYER_IDS as readonly string[]).includes(s)) c.fail(`${pp}[${j}]`, `unknown layer '${s}'; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+        const kind = layerDefinition(s).kind;
+        const want = j === 0 ? 'gemm' : 'normop';
+        if (kind !== want) c.fail(`${pp}[${j}]`, `'${s}' is ${kind === 'gemm' ? 'a matmul' : 'a normalization op'}; a fused pair is [matmul, normalization op]`);
+        if (used.has(s)) c.fail(`${pp}[${j}]`, `layer '${s}' is already in the fused pair ${used.get(s)}`);
+        used.set(s, `${at('fusedPairs')}[${i}]`);
       });
     });
   }
+  if (e['fusionMode'] !== undefined && !(FUSION_MODES as readonly unknown[]).includes(e['fusionMode'])) c.expected(at('fusionMode'), `one of ${FUSION_MODES.join(', ')}`, e['fusionMode']);
+  for (const k of ['noEFusion', 'lFusion', 'payWritebackInMatmul']) if (e[k] !== undefined) c.boolean(e[k], at(k));
   if (e['seqLength'] !== undefined) c.positiveInt(e['seqLength'], at('seqLength'));
   if (e['batch'] !== undefined) c.positiveInt(e['batch'], at('batch'));
   if (e['sweeps'] !== undefined) {
@@ -496,6 +544,10 @@ function checkNames(config: ExptConfig, models: readonly TransformerModel[], pre
     const near = closest(name, list);
     fail(path, `unknown ${kind} '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known ${kind}s: ${list.length > 0 ? list.join(', ') : '(none declared)'}`);
   };
+  for (const [name, target] of Object.entries(config.noArchitectures ?? {})) {
+    known('architecture', name, archNames, join2('noArchitectures', name));
+    known('architecture', target, archNames, join2('noArchitectures', name));
+  }
   for (const [name, e] of Object.entries(config.experiments)) {
     const path = join2('experiments', name);
     e.models?.forEach((m, i) => known('model', m, modelIds, `${path}.models[${i}]`));

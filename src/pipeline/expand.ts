@@ -1,16 +1,24 @@
 /**
  * Matrix expansion: a validated config → task specs (pure: reads the input
- * files, runs nothing). Each experiment yields one map task per cell and an
- * `aggregate` task over its cells; identical map tasks of different cells
- * (or experiments) become one task in the graph.
+ * files, runs nothing). Each experiment yields one map task per cell, a
+ * `fused-pair` task per fused pair cell and an `aggregate` task over its
+ * cells; identical map tasks of different cells (or experiments) become one
+ * task in the graph.
  *
  * Expanders, one per way an experiment names its work:
  *   - `jobs`: explicit Timeloop mapper jobs (files with problem, architecture, ERT, constraints);
  *   - the matrix `models × layers × architectures × fusion`: problems from
- *     src/workload, architecture + ERT + constraints from the named
- *     architecture's files (until the study's presets land);
+ *     src/workload; matmuls on the named architecture, normalization ops on
+ *     its NO variant (`noArchitectures`); architecture + ERT + constraints
+ *     from the config's Timeloop files or the presets in experiments/archs.
+ *     A fusion level adds, for each fused pair [matmul, NO] and each
+ *     architecture that has the level, the matmul and the NO mapped under
+ *     the fusion-rewritten constraints (src/fusion) and a `fused-pair` task
+ *     that adds them up. Fusion at DRAM is no fusion: its cells use the
+ *     unfused constraints, so they are the unfused tasks.
  *   - `sweeps` (HW-DSE) and `crossArch`: not built yet — they say so.
  */
+import { existsSync } from 'node:fs';
 import { resolve, relative, isAbsolute } from 'node:path';
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
@@ -20,10 +28,11 @@ import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
 import { isPlainObject, readYamlFile } from '../util/yaml.ts';
-import { loadArchitecture, presetConstraints } from '../arch/presets.ts';
-import { blockLayers } from '../workload/layers.ts';
+import { listArchitectures, loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
+import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
+import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layers.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
-import type { ExperimentDef, LoadedConfig, MapperSettings } from './config.ts';
+import { DEFAULT_NO_ARCHITECTURES, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
 
 /** A cell of an experiment's matrix and the task that computes it. */
@@ -37,6 +46,8 @@ export interface ExperimentTasks {
   name: string;
   description?: string;
   cells: Cell[];
+  /** The fused-pair cells (one `fused-pair` task each). */
+  pairs: Cell[];
   /** Id of the experiment's aggregate task. */
   aggregate: string;
 }
@@ -73,15 +84,17 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
   for (const name of selectExperiments(loaded, names)) {
     const def = loaded.config.experiments[name];
     const cells: Cell[] = [];
-    const add = (spec: TaskSpec, field: string) => {
+    const pairs: Cell[] = [];
+    const push = (spec: TaskSpec, field: string, into: Cell[]) => {
       const prev = seen.get(spec.id);
       if (prev) throw new UserError(`two cells of experiment '${name}' have the same labels (${spec.id}); tell them apart with a different variant`, loaded.displayFile, field);
       seen.set(spec.id, spec);
       specs.push(spec);
-      cells.push({ task: spec.id, meta: spec.meta });
+      into.push({ task: spec.id, meta: spec.meta });
     };
-    expandJobs(ctx, name, def, add);
-    expandMatrix(ctx, name, def, add);
+    const sink: Sink = { cell: (spec, field) => push(spec, field, cells), pair: (spec, field) => push(spec, field, pairs) };
+    expandJobs(ctx, name, def, sink);
+    expandMatrix(ctx, name, def, sink);
     if (def.sweeps !== undefined) throw new UserError('HW-DSE sweeps cannot be expanded yet (the sweep expander is being built)', loaded.displayFile, `experiments.${name}.sweeps`);
     if (def.crossArch !== undefined) throw new UserError('the cross-architecture study cannot be expanded yet (its expander is being built)', loaded.displayFile, `experiments.${name}.crossArch`);
     const aggregate = `aggregate:${name}`;
@@ -90,14 +103,21 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
       kind: 'aggregate',
       inputs: {
         cells: { label: `${loaded.displayFile}: experiments.${name}`, value: cells },
-        ...(def.fusedPairs ? { fusedPairs: { label: `${loaded.displayFile}: experiments.${name}.fusedPairs`, value: def.fusedPairs } } : {}),
+        ...(pairs.length > 0 ? { pairs: { label: `${loaded.displayFile}: experiments.${name}.fusedPairs`, value: pairs } } : {}),
       },
-      deps: [...new Set(cells.map((c) => c.task))],
+      deps: [...new Set([...cells, ...pairs].map((c) => c.task))],
       meta: { experiment: name },
     });
-    experiments.push({ name, description: def.description, cells, aggregate });
+    experiments.push({ name, description: def.description, cells, pairs, aggregate });
   }
   return { specs, experiments };
+}
+
+interface Sink {
+  /** A matrix cell (a `map` task). */
+  cell(spec: TaskSpec, field: string): void;
+  /** A fused-pair cell. */
+  pair(spec: TaskSpec, field: string): void;
 }
 
 class ExpandContext {
@@ -180,10 +200,43 @@ class ExpandContext {
           constraints: preset.constraints !== undefined ? yaml : '(none)',
         },
         constraints: (problem) => presetConstraints(preset, problem),
+        preset,
       };
     }
     this.archCache.set(name, a);
     return a;
+  }
+
+  /** Names of the config's architectures: declared ones and presets. */
+  knownArchitectures(): string[] {
+    if (this.known === undefined) {
+      const dir = presetDir(this.loaded);
+      const presets = existsSync(dir) ? listArchitectures(dir) : [];
+      this.known = [...new Set([...Object.keys(this.loaded.config.architectures ?? {}), ...presets])];
+    }
+    return this.known;
+  }
+  private known: string[] | undefined;
+
+  /**
+   * Where the normalization ops of a matrix on `arch` run: the config's
+   * `noArchitectures` (over the defaults), else `<arch>-no` when it exists,
+   * else `arch` itself. `field` names the place that asked, for errors.
+   */
+  noArchitecture(arch: string, field: string): string {
+    const configured = this.loaded.config.noArchitectures?.[arch];
+    if (configured !== undefined) return configured;
+    const known = this.knownArchitectures();
+    const dflt = DEFAULT_NO_ARCHITECTURES[arch];
+    if (dflt !== undefined) {
+      if (known.includes(dflt)) return dflt;
+      throw new UserError(
+        `the normalization ops on '${arch}' run on '${dflt}' (the default noArchitectures), which is not an architecture here; add experiments/archs/${dflt}.yaml or set noArchitectures.${arch}`,
+        this.loaded.displayFile,
+        field,
+      );
+    }
+    return known.includes(`${arch}-no`) ? `${arch}-no` : arch;
   }
 }
 
@@ -193,6 +246,8 @@ export interface ResolvedArch {
   labels: Labels;
   /** The architecture's mapspace constraints read against a problem. */
   constraints(problem: Problem): MapspaceConstraints;
+  /** The preset (experiments/archs) the architecture comes from; not for Timeloop-file architectures. */
+  preset?: ArchitecturePreset;
 }
 
 /** Where architecture presets live for a config: `experiments/archs` next to it. */
@@ -249,7 +304,7 @@ function mapSpec(meta: TaskMeta, problem: Problem, arch: Architecture, ert: Ener
   };
 }
 
-function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, add: (spec: TaskSpec, field: string) => void): void {
+function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
   def.jobs?.forEach((job, i) => {
     const field = `experiments.${name}.jobs[${i}]`;
     const parsed = readMapperJob(job.files.map((f) => ctx.shown(f)));
@@ -262,31 +317,159 @@ function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, add: (
       fusion: job.fusion ?? 'none',
       ...(job.variant !== undefined ? { variant: job.variant } : {}),
     };
-    add(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`)), field);
+    sink.cell(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`)), field);
   });
 }
 
-function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDef, add: (spec: TaskSpec, field: string) => void): void {
+/** The fusion levels of an architecture (none when fusion is not defined for it). */
+function fusionArchOfName(name: string, a: ResolvedArch): FusionArch | undefined {
+  const id = a.preset?.id ?? name;
+  if (id.startsWith('gemmini')) return 'gemmini';
+  if (id.startsWith('pim')) return 'pim';
+  return undefined;
+}
+
+/** `-nef -lf -pwim` style text of the flags ('' for the defaults). */
+export function flagsText(flags: FusionFlags): string {
+  return [flags.noEFusion ? '-nef' : '', flags.lFusion ? '-lf' : '', flags.payWritebackInMatmul ? '-pwim' : ''].filter((x) => x !== '').join(' ');
+}
+
+function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
   if (def.models === undefined || def.architectures === undefined) return;
   const file = ctx.loaded.displayFile;
-  const fusion = def.fusion ?? ['none'];
-  fusion.forEach((f, i) => {
-    if (f !== 'none') throw new UserError(`fusion level '${f}' cannot be expanded yet (the fusion constraint rewrite is being built); use 'none'`, file, `experiments.${name}.fusion[${i}]`);
+  const field = `experiments.${name}`;
+  const mode: FusionMode = def.fusionMode ?? 'fixed';
+  const flags: FusionFlags = {
+    ...(def.noEFusion ? { noEFusion: true } : {}),
+    ...(def.lFusion ? { lFusion: true } : {}),
+    ...(def.payWritebackInMatmul ? { payWritebackInMatmul: true } : {}),
+  };
+  const flagText = flagsText(flags);
+  const fusionLabel = `${mode}${flagText ? ` ${flagText}` : ''}`;
+  const archs = def.architectures.map((n) => ({ name: n, resolved: ctx.architecture(n) }));
+  // Fusion levels: each applies to the architectures that have it; `none` always.
+  const levels = (def.fusion ?? ['none']).filter((f) => f !== 'none');
+  levels.forEach((level) => {
+    const i = def.fusion!.indexOf(level);
+    const fas = archs.map((a) => fusionArchOfName(a.name, a.resolved));
+    if (!fas.some((fa) => fa !== undefined && FUSION_LEVELS[fa].includes(level))) {
+      const offered = [...new Set(fas.filter((fa): fa is FusionArch => fa !== undefined).flatMap((fa) => FUSION_LEVELS[fa]))];
+      throw new UserError(
+        `'${level}' is not a fusion level of ${def.architectures!.join(', ')} (${offered.length > 0 ? `levels: none, ${offered.join(', ')}` : 'these architectures have no fusion levels: use none'})`,
+        file,
+        `${field}.fusion[${i}]`,
+      );
+    }
   });
-  const mapper = ctx.mapper(def, undefined, `experiments.${name}.mapper`);
+  const levelsFor = (a: (typeof archs)[number]): string[] => {
+    const fa = fusionArchOfName(a.name, a.resolved);
+    return fa === undefined ? [] : levels.filter((l) => FUSION_LEVELS[fa].includes(l));
+  };
+  const mapper = ctx.mapper(def, undefined, `${field}.mapper`);
   def.models.forEach((modelId, mi) => {
     const model = ctx.loaded.models.find((m) => m.id === modelId)!;
-    const layers = blockLayers(model, { layers: def.layers, seqLength: def.seqLength, batch: def.batch, origin: { file, field: `experiments.${name}` } });
+    const layers = blockLayers(model, { layers: def.layers, seqLength: def.seqLength, batch: def.batch, origin: { file, field } });
+    const pairs = fusedPairs(def, layers, levels.length > 0, file, field);
+    const inPair = new Map(pairs.flatMap((p) => [[p[0], 'matmul'], [p[1], 'normop']] as const));
+    const problemLabel = (layer: LayerInstance) => `workload ${modelId}${def.seqLength ? ` (seqLength ${def.seqLength})` : ''}${def.batch ? ` (batch ${def.batch})` : ''} ${layer.id}`;
+    /** Task id of each (layer, arch, fusion) cell. */
+    const cellTask = new Map<string, string>();
     for (const layer of layers) {
-      for (const archName of def.architectures!) {
-        const a = ctx.architecture(archName);
-        const constraints = a.constraints(layer.problem);
-        for (const f of fusion) {
-          const meta: TaskMeta = { experiment: name, model: modelId, layer: layer.id, arch: archName, fusion: f };
-          const problemLabel = `workload ${modelId}${def.seqLength ? ` (seqLength ${def.seqLength})` : ''} ${layer.id}`;
-          add(mapSpec(meta, layer.problem, a.arch, a.ert, constraints, a.labels, mapper, problemLabel), `experiments.${name}.models[${mi}]`);
+      for (const arch of archs) {
+        const hw = layer.kind === 'normop' ? ctx.noArchitecture(arch.name, `${field}.layers`) : arch.name;
+        const a = hw === arch.name ? arch.resolved : ctx.architecture(hw);
+        const base: TaskMeta = { experiment: name, model: modelId, layer: layer.id, arch: arch.name, fusion: 'none', hw, perBlock: layer.perBlock, blocks: layer.blocks };
+        const unfused = a.constraints(layer.problem);
+        const none = mapSpec(base, layer.problem, a.arch, a.ert, unfused, a.labels, mapper, problemLabel(layer));
+        sink.cell(none, `${field}.models[${mi}]`);
+        cellTask.set(`${layer.id}/${arch.name}/none`, none.id);
+        if (!inPair.has(layer.id)) continue;
+        const fa = fusionArchOfName(arch.name, arch.resolved)!;
+        for (const level of levelsFor(arch)) {
+          const meta: TaskMeta = { ...base, fusion: level, fusionMode: mode, ...(flagText ? { fusionFlags: flagText } : {}) };
+          let constraints = unfused;
+          let constraintsLabel = a.labels.constraints;
+          // Fusion at DRAM (the outermost level) is no fusion: the unfused
+          // constraints, hence the unfused task (the study wrote both to one folder).
+          if (FUSION_LEVELS[fa].indexOf(level) > 0) {
+            if (!a.preset) {
+              throw new UserError(`fusion needs an architecture preset (experiments/archs/${hw}.yaml): '${hw}' is given as Timeloop files`, file, `${field}.fusion`);
+            }
+            try {
+              constraints = fusedConstraints(a.preset, layer.problem, { arch: fa, kind: layer.kind, level, mode, flags }).constraints;
+            } catch (error) {
+              if (error instanceof UserError) throw new UserError(`${layer.id} on ${hw} fused at ${level}: ${error.message}`, file, `${field}.fusion`);
+              throw error;
+            }
+            constraintsLabel = `${a.labels.constraints} fused at ${level} (${fusionLabel})`;
+          }
+          const spec = mapSpec(meta, layer.problem, a.arch, a.ert, constraints, { ...a.labels, constraints: constraintsLabel }, mapper, problemLabel(layer));
+          sink.cell(spec, `${field}.fusion`);
+          cellTask.set(`${layer.id}/${arch.name}/${level}`, spec.id);
+        }
+      }
+    }
+    for (const [matmul, normop] of pairs) {
+      const m = layers.find((l) => l.id === matmul)!;
+      for (const arch of archs) {
+        for (const level of levelsFor(arch)) {
+          const task = (layer: string, f: string) => cellTask.get(`${layer}/${arch.name}/${f}`)!;
+          const value: FusedPairInput = {
+            matmul: { layer: matmul, task: task(matmul, level), unfused: task(matmul, 'none') },
+            normop: { layer: normop, task: task(normop, level), unfused: task(normop, 'none') },
+            level,
+            mode,
+            flags,
+            perBlock: m.perBlock,
+            blocks: m.blocks,
+          };
+          const meta: TaskMeta = { experiment: name, model: modelId, layer: `${matmul}+${normop}`, arch: arch.name, fusion: level, fusionMode: mode, ...(flagText ? { fusionFlags: flagText } : {}), perBlock: m.perBlock, blocks: m.blocks };
+          sink.pair(
+            {
+              id: cellId('pair', meta),
+              kind: 'fused-pair',
+              inputs: { pair: { label: `${file}: ${field}.fusedPairs ${matmul} → ${normop} at ${level} (${fusionLabel})`, value } },
+              deps: [...new Set([value.matmul.task, value.normop.task, value.matmul.unfused, value.normop.unfused])],
+              meta,
+            },
+            `${field}.fusedPairs`,
+          );
         }
       }
     }
   });
+}
+
+/** What a `fused-pair` task reads: the ids of its four map tasks (fused and unfused sides) and the pair's multiplicity. */
+export interface FusedPairInput {
+  matmul: { layer: string; task: string; unfused: string };
+  normop: { layer: string; task: string; unfused: string };
+  level: string;
+  mode: FusionMode;
+  flags: FusionFlags;
+  /** Instances of the pair in one block (heads × batch for KTQ → softmax). */
+  perBlock: number;
+  blocks: number;
+}
+
+/**
+ * The experiment's fused pairs among its layers: `fusedPairs`, else (when
+ * fusion levels are asked for) the study's pairs whose two layers are there.
+ */
+function fusedPairs(def: ExperimentDef, layers: readonly LayerInstance[], fusing: boolean, file: string, field: string): (readonly [string, string])[] {
+  if (!fusing) return [];
+  const ids = new Set<string>(layers.map((l) => l.id));
+  if (def.fusedPairs === undefined) {
+    const pairs = FUSION_PAIRS.filter(([a, b]) => ids.has(a) && ids.has(b));
+    if (pairs.length === 0) {
+      throw new UserError(`fusion levels need a fused pair, and no pair of the study (${FUSION_PAIRS.map((p) => p.join(' → ')).join(', ')}) has both layers in the experiment's layers`, file, `${field}.fusion`);
+    }
+    return pairs;
+  }
+  def.fusedPairs.forEach((pair, i) => {
+    pair.forEach((l, j) => {
+      if (!ids.has(l)) throw new UserError(`layer '${l}' of the fused pair is not in the experiment's layers`, file, `${field}.fusedPairs[${i}][${j}]`);
+    });
+  });
+  return def.fusedPairs;
 }

@@ -28,7 +28,7 @@ export async function openSession(options: { config?: string; cwd?: string } = {
   return { loaded, expansion, graph, cache: new Cache(loaded.cacheDir), kinds };
 }
 
-export const FILTER_FIELDS = ['experiment', 'model', 'layer', 'arch', 'fusion', 'variant', 'kind', 'id'] as const;
+export const FILTER_FIELDS = ['experiment', 'model', 'layer', 'arch', 'hw', 'fusion', 'variant', 'kind', 'id'] as const;
 
 /** One `--only` value: field → accepted values (fields AND, values OR). */
 export type Filter = Map<string, Set<string>>;

@@ -1,19 +1,27 @@
 /**
- * Reports from the cache only (never computes): `reports/layers.csv` (one
- * row per cell of every experiment whose aggregate is cached) and
- * `reports/index.md` (per experiment: status, totals, the per-layer table).
+ * Reports from the cache only (never computes), from each experiment's
+ * cached `aggregate` result:
+ *   - `layers.csv`: one row per cell of every complete experiment;
+ *   - `models.csv` + `models.md`: per (model, architecture, fusion level)
+ *     the per-block and whole-model totals (× instances per block, × blocks);
+ *   - `fusion.csv` + `fusion.md`: per fused-pair cell, fused vs unfused pair
+ *     energy and the savings;
+ *   - `charts/<experiment>-energy-by-layer.svg` (each model's energy split
+ *     by layer) and `charts/<experiment>-fusion-savings.svg`;
+ *   - `index.md`: status of every experiment and links to all of the above.
  * The output depends on the cached results alone — no timestamps, no
  * durations — so an interrupted-then-resumed run writes the same bytes as an
  * uninterrupted one.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cache } from '../pipeline/cache.ts';
 import type { LoadedConfig } from '../pipeline/config.ts';
 import type { Expansion } from '../pipeline/expand.ts';
 import type { TaskGraph } from '../pipeline/graph.ts';
-import type { AggregateResult, LayerRow } from '../pipeline/kinds/aggregate.ts';
+import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { csvText, type CsvValue } from './csv.ts';
+import { energyText, signedBarChart, stackedBarChart } from './svg.ts';
 
 export const LAYER_COLUMNS = [
   'experiment',
@@ -28,15 +36,74 @@ export const LAYER_COLUMNS = [
   'cycles',
   'utilization',
   'edp_J_cycle',
+  'status',
+  'reason',
+  'hw',
+  'fusion_mode',
+  'fusion_flags',
+  'per_block',
+  'blocks',
   'energy_breakdown_pJ',
   'mapping',
+  'task',
+] as const;
+
+export const MODEL_COLUMNS = [
+  'experiment',
+  'model',
+  'arch',
+  'fusion',
+  'fusion_mode',
+  'fusion_flags',
+  'status',
+  'reason',
+  'fused_layers',
+  'layers',
+  'blocks',
+  'block_macs',
+  'block_normops',
+  'block_energy_pJ',
+  'block_cycles',
+  'model_macs',
+  'model_normops',
+  'model_energy_pJ',
+  'model_cycles',
+  'model_edp_J_cycle',
+  'pJ_per_mac',
+] as const;
+
+export const FUSION_COLUMNS = [
+  'experiment',
+  'model',
+  'arch',
+  'pair',
+  'fusion',
+  'fusion_mode',
+  'fusion_flags',
+  'per_block',
+  'blocks',
+  'status',
+  'reason',
+  'unfused_energy_pJ',
+  'fused_energy_pJ',
+  'savings_pJ',
+  'savings_pct',
+  'unfused_matmul_energy_pJ',
+  'unfused_normop_energy_pJ',
+  'fused_matmul_energy_pJ',
+  'fused_normop_energy_pJ',
+  'unfused_cycles_sequential',
+  'fused_cycles_sequential',
+  'fused_cycles_overlapped',
+  'block_savings_pJ',
+  'model_savings_pJ',
   'task',
 ] as const;
 
 export interface ExperimentReport {
   name: string;
   description?: string;
-  /** Cells and distinct tasks of the experiment. */
+  /** Cells and distinct map tasks of the experiment. */
   cells: number;
   tasks: number;
   /** Distinct map tasks with a cached result. */
@@ -85,19 +152,174 @@ export function layersCsv(reports: readonly ExperimentReport[]): string {
   return csvText(LAYER_COLUMNS, rows);
 }
 
-const sci = (n: number) => (Number.isFinite(n) ? n.toExponential(4) : String(n));
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
-const md = (s: string) => s.replace(/\|/g, '\\|');
+export function modelsCsv(reports: readonly ExperimentReport[]): string {
+  const rows: Record<string, CsvValue>[] = [];
+  for (const r of reports) {
+    for (const m of r.result?.models ?? []) {
+      const { energy_by_layer_pJ: _byLayer, layers, fused_layers, ...rest } = m;
+      rows.push({ ...rest, fused_layers: fused_layers.join(' '), layers: layers.join(' ') });
+    }
+  }
+  return csvText(MODEL_COLUMNS, rows);
+}
 
-export function indexMarkdown(reports: readonly ExperimentReport[], csvName: string): string {
-  const out: string[] = ['# expt reports', '', `- [Per-layer table (CSV)](${csvName}): one row per cell of every complete experiment.`, ''];
-  out.push('| experiment | status | cells | tasks | energy (pJ) | cycles | Σ EDP (J·cycle) |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+export function fusionCsv(reports: readonly ExperimentReport[]): string {
+  const rows: Record<string, CsvValue>[] = [];
+  for (const r of reports) for (const p of r.result?.pairs ?? []) rows.push({ ...p });
+  return csvText(FUSION_COLUMNS, rows);
+}
+
+const sci = (n: number | null | undefined) => (n === null || n === undefined ? '–' : Number.isFinite(n) ? n.toExponential(4) : String(n));
+const int = (n: number | null | undefined) => (n === null || n === undefined ? '–' : Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+const pct = (n: number | null | undefined) => (n === null || n === undefined ? '–' : `${n.toFixed(2)} %`);
+const md = (s: string) => s.replace(/\|/g, '\\|');
+const fusionLabel = (fusion: string, mode: string, flags: string) => (fusion === 'none' ? 'none' : `${fusion}${mode ? ` (${mode}${flags ? ` ${flags}` : ''})` : ''}`);
+
+export function layerTableMarkdown(rows: readonly LayerRow[]): string[] {
+  const out = ['| model | layer | arch | fusion | variant | runs on | MACs | energy (pJ) | pJ/MAC | cycles | utilization | EDP (J·cycle) |', '| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const row of rows) {
+    const cells = [row.model, row.layer, row.arch, row.fusion, row.variant, row.hw].map(md).join(' | ');
+    if (row.status !== 'ok') {
+      out.push(`| ${cells} | ${int(row.macs)} | infeasible: ${md(row.reason)} | | | | | |`);
+      continue;
+    }
+    out.push(`| ${cells} | ${int(row.macs)} | ${sci(row.energy_pJ)} | ${row.pJ_per_mac!.toFixed(3)} | ${int(row.cycles)} | ${(row.utilization! * 100).toFixed(2)} % | ${sci(row.edp_J_cycle)} |`);
+  }
+  return out;
+}
+
+export function modelTableMarkdown(models: readonly ModelRow[]): string[] {
+  const out = [
+    '| model | arch | fusion | block energy (pJ) | block cycles | blocks | model energy (pJ) | model cycles | model EDP (J·cycle) | pJ/MAC |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const m of models) {
+    const head = `| ${md(m.model)} | ${md(m.arch)} | ${md(fusionLabel(m.fusion, m.fusion_mode, m.fusion_flags))} |`;
+    if (m.status === 'infeasible') {
+      out.push(`${head} infeasible: ${md(m.reason)} | | ${m.blocks} | | | | |`);
+      continue;
+    }
+    const note = m.status === 'partial' ? ` (partial: ${md(m.reason)})` : '';
+    out.push(`${head} ${sci(m.block_energy_pJ)}${note} | ${int(m.block_cycles)} | ${m.blocks} | ${sci(m.model_energy_pJ)} | ${int(m.model_cycles)} | ${sci(m.model_edp_J_cycle)} | ${m.pJ_per_mac === null ? '–' : m.pJ_per_mac.toFixed(3)} |`);
+  }
+  return out;
+}
+
+export function fusionTableMarkdown(pairs: readonly PairRow[]): string[] {
+  const out = [
+    '| model | arch | pair | fusion | unfused (pJ) | fused (pJ) | savings | fused matmul (pJ) | fused NO (pJ) | per block | savings per model (pJ) |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const p of pairs) {
+    const head = `| ${md(p.model)} | ${md(p.arch)} | ${md(p.pair)} | ${md(fusionLabel(p.fusion, p.fusion_mode, p.fusion_flags))} |`;
+    if (p.status !== 'ok') {
+      out.push(`${head} ${sci(p.unfused_energy_pJ)} | infeasible: ${md(p.reason)} | | | | ${p.per_block} | |`);
+      continue;
+    }
+    out.push(`${head} ${sci(p.unfused_energy_pJ)} | ${sci(p.fused_energy_pJ)} | ${pct(p.savings_pct)} | ${sci(p.fused_matmul_energy_pJ)} | ${sci(p.fused_normop_energy_pJ)} | ${p.per_block} | ${sci(p.model_savings_pJ)} |`);
+  }
+  return out;
+}
+
+export function modelsMarkdown(reports: readonly ExperimentReport[]): string {
+  const out = [
+    '# Per-block and whole-model totals',
+    '',
+    'Each layer\'s cost × its instances per block (heads × batch for KTQ, softmax, VScores; 1 otherwise) summed over the block, × blocks for the model.',
+    'At a fusion level the fused pairs\' layers are taken fused (matmul and normalization op each mapped under the fused constraints), the other layers unfused; a pair that cannot be fused at that level (no valid mapping) is counted unfused and named (partial), and a level where no pair can be fused is infeasible.',
+    'Cycles are summed layer after layer (no overlap between layers or between the two sides of a fused pair): an upper bound for fused pairs, whose energy alone is an estimate.',
+    '',
+  ];
+  for (const r of reports) {
+    const models = r.result?.models ?? [];
+    if (models.length === 0) continue;
+    out.push(`## ${md(r.name)}`, '', ...modelTableMarkdown(models), '');
+  }
+  if (out.length === 6) out.push('No complete experiment has a model matrix (models × layers).', '');
+  return out.join('\n');
+}
+
+export function fusionMarkdown(reports: readonly ExperimentReport[]): string {
+  const out = [
+    '# Fusion: fused vs unfused pairs',
+    '',
+    'A fused pair = the matmul mapped under the fusion-rewritten constraints + the normalization op mapped under its own (src/fusion); the unfused pair = the same two layers unfused.',
+    'Energies are for one instance of the pair (one head for KTQ→softmax); "per block" is the instances per block; the model savings are × per block × blocks.',
+    'Fusion at DRAM is no fusion (0 % by construction). A fused cell without any valid mapping is listed as infeasible with the reason.',
+    '',
+  ];
+  for (const r of reports) {
+    const pairs = r.result?.pairs ?? [];
+    if (pairs.length === 0) continue;
+    out.push(`## ${md(r.name)}`, '', ...fusionTableMarkdown(pairs), '');
+  }
+  if (out.length === 6) out.push('No complete experiment has fused pairs.', '');
+  return out.join('\n');
+}
+
+/** Each (model, arch) at fusion none: the whole model's energy split by layer. */
+export function energyByLayerChart(r: ExperimentReport): string | undefined {
+  const models = (r.result?.models ?? []).filter((m) => m.fusion === 'none');
+  if (models.length === 0) return undefined;
+  const keys = [...new Set(models.flatMap((m) => m.layers))];
+  return stackedBarChart({
+    title: `${r.name}: whole-model energy by layer (unfused)`,
+    subtitle: 'Share of each layer in the model\'s energy (× instances per block × blocks); the total is printed right of the bar.',
+    keys,
+    bars: models.map((m) => ({
+      label: `${m.model} / ${m.arch}`,
+      segments: m.energy_by_layer_pJ,
+      note: m.status === 'ok' ? energyText(m.model_energy_pJ ?? 0) : 'infeasible',
+    })),
+  });
+}
+
+/** Savings of every fused-pair cell, in % of the unfused pair's energy. */
+export function fusionSavingsChart(r: ExperimentReport): string | undefined {
+  const pairs = r.result?.pairs ?? [];
+  if (pairs.length === 0) return undefined;
+  return signedBarChart({
+    title: `${r.name}: energy saved by fusing (fused vs unfused pair)`,
+    subtitle: 'Positive: the fused pair costs less energy than the two layers unfused. Axis clipped at -100 % (arrow); infeasible cells have no bar.',
+    unit: '%',
+    clip: [-100, 100],
+    bars: pairs.map((p) => ({
+      label: `${p.model} / ${p.arch} / ${p.pair} @ ${p.fusion}`,
+      value: p.status === 'ok' ? p.savings_pct : null,
+      note: p.status === 'ok' ? `${pct(p.savings_pct)}` : 'infeasible (see fusion.md)',
+    })),
+  });
+}
+
+export interface ReportLinks {
+  layersCsv: string;
+  modelsCsv: string;
+  modelsMd: string;
+  fusionCsv: string;
+  fusionMd: string;
+  /** Experiment → chart files (relative to the reports folder). */
+  charts: Map<string, string[]>;
+}
+
+export function indexMarkdown(reports: readonly ExperimentReport[], links: ReportLinks | string): string {
+  const l: ReportLinks =
+    typeof links === 'string' ? { layersCsv: links, modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts: new Map() } : links;
+  const out: string[] = [
+    '# expt reports',
+    '',
+    `- [Per-layer table (CSV)](${l.layersCsv}): one row per cell of every complete experiment (infeasible cells with their reason).`,
+    `- [Per-block and whole-model totals](${l.modelsMd}) ([CSV](${l.modelsCsv})).`,
+    `- [Fusion comparison: fused vs unfused pairs](${l.fusionMd}) ([CSV](${l.fusionCsv})).`,
+  ];
+  for (const [exp, files] of l.charts) for (const f of files) out.push(`- Chart (${md(exp)}): [${f}](${f})`);
+  out.push('');
+  out.push('| experiment | status | cells | tasks | infeasible | energy (pJ) | cycles | Σ EDP (J·cycle) |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of reports) {
     const t = r.result?.totals;
     const status = r.complete ? 'complete' : `incomplete: ${r.cachedTasks}/${r.tasks} tasks cached`;
-    out.push(`| ${md(r.name)} | ${status} | ${r.cells} | ${r.tasks} | ${t ? sci(t.energy_pJ) : ''} | ${t ? int(t.cycles) : ''} | ${t ? sci(t.edp_sum_J_cycle) : ''} |`);
+    out.push(`| ${md(r.name)} | ${status} | ${r.cells} | ${r.tasks} | ${t ? t.infeasible : ''} | ${t ? sci(t.energy_pJ) : ''} | ${t ? int(t.cycles) : ''} | ${t ? sci(t.edp_sum_J_cycle) : ''} |`);
   }
-  out.push('');
+  out.push('', 'Energy, cycles and Σ EDP sum the feasible cells once each (no multiplicities); see the model totals for per-block and whole-model numbers.', '');
   for (const r of reports) {
     out.push(`## ${md(r.name)}`, '');
     if (r.description) out.push(r.description, '');
@@ -105,14 +327,10 @@ export function indexMarkdown(reports: readonly ExperimentReport[], csvName: str
       out.push(`Not complete: ${r.cachedTasks} of ${r.tasks} tasks have results. Run \`expt run ${r.name}\` (and \`expt plan ${r.name}\` to see why tasks are missing).`, '');
       continue;
     }
-    out.push('| model | layer | arch | fusion | variant | MACs | energy (pJ) | pJ/MAC | cycles | utilization | EDP (J·cycle) |');
-    out.push('| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const row of r.result.rows as LayerRow[]) {
-      out.push(
-        `| ${[row.model, row.layer, row.arch, row.fusion, row.variant].map(md).join(' | ')} | ${int(row.macs)} | ${sci(row.energy_pJ)} | ${row.pJ_per_mac.toFixed(3)} | ${int(row.cycles)} | ${(row.utilization * 100).toFixed(2)} % | ${sci(row.edp_J_cycle)} |`,
-      );
-    }
-    out.push('');
+    for (const f of l.charts.get(r.name) ?? []) out.push(`![${md(r.name)} chart](${f})`, '');
+    if (r.result.models.length > 0) out.push('### Model totals', '', ...modelTableMarkdown(r.result.models), '');
+    if (r.result.pairs.length > 0) out.push('### Fused pairs', '', ...fusionTableMarkdown(r.result.pairs), '');
+    out.push('### Layers', '', ...layerTableMarkdown(r.result.rows), '');
   }
   return out.join('\n');
 }
@@ -120,10 +338,41 @@ export function indexMarkdown(reports: readonly ExperimentReport[], csvName: str
 export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: TaskGraph, cache: Cache): ReportOutcome {
   const experiments = collectReports(expansion, graph, cache);
   const dir = loaded.reportsDir;
-  mkdirSync(dir, { recursive: true });
-  const csvFile = join(dir, 'layers.csv');
-  const indexFile = join(dir, 'index.md');
-  writeAtomic(csvFile, layersCsv(experiments));
-  writeAtomic(indexFile, indexMarkdown(experiments, relative(dir, csvFile)));
-  return { dir, files: [csvFile, indexFile], experiments };
+  const chartDir = join(dir, 'charts');
+  mkdirSync(chartDir, { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeAtomic(file, text);
+    files.push(file);
+  };
+  write('layers.csv', layersCsv(experiments));
+  write('models.csv', modelsCsv(experiments));
+  write('models.md', modelsMarkdown(experiments));
+  write('fusion.csv', fusionCsv(experiments));
+  write('fusion.md', fusionMarkdown(experiments));
+  const charts = new Map<string, string[]>();
+  const written = new Set<string>();
+  for (const r of experiments) {
+    const list: string[] = [];
+    for (const [suffix, svg] of [
+      ['energy-by-layer', energyByLayerChart(r)],
+      ['fusion-savings', fusionSavingsChart(r)],
+    ] as const) {
+      if (svg === undefined) continue;
+      const name = `charts/${r.name}-${suffix}.svg`;
+      write(name, svg);
+      written.add(name);
+      list.push(name);
+    }
+    if (list.length > 0) charts.set(r.name, list);
+  }
+  // Charts of experiments no longer reported would be stale: remove them.
+  if (existsSync(chartDir)) {
+    for (const f of readdirSync(chartDir)) if (f.endsWith('.svg') && !written.has(`charts/${f}`)) rmSync(join(chartDir, f), { force: true });
+  }
+  write('index.md', indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts }));
+  // index.md first in the list: it links the rest.
+  files.unshift(files.pop()!);
+  return { dir, files, experiments };
 }

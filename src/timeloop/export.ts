@@ -94,6 +94,36 @@ export function constraintsForTimeloop(
   return out;
 }
 
+const TIMELOOP_NETWORK_CLASSES = ['XY_NoC', 'Legacy', 'ReductionTree', 'SimpleMulticast'];
+
+/**
+ * Timeloop classifies storage and compute components by a substring of their
+ * class, but builds a network only from its exact class name: a network
+ * class such as `DAC_SimpleMulticast` (an Accelergy class) is written as
+ * `class: SimpleMulticast` with `subclass: DAC_SimpleMulticast`, the way
+ * timeloopfe files spell it (the energy estimator reads the subclass).
+ */
+function timeloopNetworkClasses(arch: unknown, notes: string[]): void {
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObj(node)) return;
+    const cls = node['class'];
+    if (typeof cls === 'string' && !TIMELOOP_NETWORK_CLASSES.includes(cls)) {
+      const base = TIMELOOP_NETWORK_CLASSES.find((c) => cls.includes(c));
+      if (base) {
+        const attrs: Obj = isObj(node['attributes']) ? { ...node['attributes'] } : {};
+        if (attrs['subclass'] === undefined) attrs['subclass'] = cls;
+        node['class'] = base;
+        node['attributes'] = attrs;
+        notes.push(`network '${String(node['name'])}': class ${cls} written as class ${base}, subclass ${String(attrs['subclass'])} (Timeloop accepts only its own network classes)`);
+      }
+    }
+    visit(node['local']);
+    visit(node['subtree']);
+  };
+  visit(isObj(arch) ? arch['subtree'] : undefined);
+}
+
 const V3_MAPPER_VALUES: Readonly<Record<string, string>> = { linear_pruned: 'linear-pruned', random_pruned: 'random-pruned' };
 
 /** Renames, in place, the keys v3.0.3 reads only hyphenated. */
@@ -150,6 +180,7 @@ export function exportDocument(task: ExportTask, flavour: Flavour): ExportedDocu
     const { version: _v, ...rest } = task.mapper as Obj;
     doc['mapper'] = structuredClone(rest);
   }
+  timeloopNetworkClasses(doc['architecture'], notes);
   // Keep the order Timeloop users expect.
   const ordered: Obj = {};
   for (const k of ['architecture', 'problem', 'mapping', 'mapspace_constraints', 'mapper', 'ERT']) if (doc[k] !== undefined) ordered[k] = doc[k];

@@ -19,7 +19,9 @@
  *   user network. The class is the Timeloop class; a `subclass` (the
  *   Accelergy class) replaces it when Timeloop classifies it the same way
  *   (`class: storage, subclass: smartbuffer_RF` → `smartbuffer_RF`),
- *   otherwise it stays in the attributes for the energy estimator.
+ *   otherwise, and always for networks (Timeloop builds a network from its
+ *   exact class name), it stays in the attributes, where the energy
+ *   estimator reads it.
  * - Attributes: the component's own, then those of every container above it
  *   (containers passed so far, the later one winning), then the variables;
  *   string values are evaluated as arithmetic (see expression.ts), a string
@@ -550,7 +552,8 @@ function classOf(leaf: LeafNode): { className: string; kind: ReturnType<typeof c
   if (typeof cls !== 'string' || cls.trim() === '') fail(leaf.where, `component '${leaf.name}' has no class`);
   const kind = componentKind(cls);
   const subclass = typeof leaf.raw['subclass'] === 'string' ? (leaf.raw['subclass'] as string).trim() : undefined;
-  if (subclass && subclass !== '' && componentKind(subclass) === kind) return { className: subclass, kind };
+  // Timeloop builds a network from its exact class (SimpleMulticast, ...), so a network keeps it.
+  if (subclass && subclass !== '' && kind !== 'network' && componentKind(subclass) === kind) return { className: subclass, kind };
   return { className: cls, kind, subclass: subclass || undefined };
 }
 

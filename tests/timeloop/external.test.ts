@@ -105,13 +105,13 @@ test('the engine id changes with the program', (t) => {
 });
 
 test('a time limit stops the program; its errors are reported', async (t) => {
-  const slow = fakeTimeloop('sleep 30');
+  const slow = fakeTimeloop('sleep 90');
   const failing = fakeTimeloop('echo "ERROR: couldn\'t map level RF: mapped tile size 12 exceeds buffer capacity 4" >&2; exit 1');
   try {
     const task = golden('gemm-001');
     const started = Date.now();
     const a = await runTimeloopModel(task, { bin: slow, timeoutMs: 300 });
-    t.true(Date.now() - started < 10_000);
+    t.true(Date.now() - started < 60_000, 'stopped long before the program would end');
     t.true(a.timedOut);
     t.is(a.evaluation, null);
     t.regex(a.error ?? '', /timed out after 300 ms/);

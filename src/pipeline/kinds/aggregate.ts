@@ -1,15 +1,28 @@
 /**
- * `aggregate`: one experiment's cells → report rows (one per cell, in the
- * experiment's order) and totals. Input `cells` lists the cells with the id
- * of the task that computes each; the dependencies are those tasks.
+ * `aggregate`: one experiment's results → report rows. Input `cells` lists
+ * the map cells with the id of the task that computes each, `pairs` the
+ * fused-pair cells; the dependencies are those tasks. The result holds
+ *   - `rows`: one per cell, in the experiment's order (an infeasible cell is
+ *     a row with its reason and no numbers);
+ *   - `pairs`: one per fused-pair cell (fused vs unfused energy, savings);
+ *   - `models`: per (model, architecture, fusion level) the per-block and
+ *     whole-model totals: each layer's cost × its instances per block (heads
+ *     × batch for the per-head layers) × blocks, the pair layers taken from
+ *     their cells at that fusion level, the others unfused;
+ *   - `totals` over the rows.
  * Cheap: runs on the main thread.
  */
+import { layerDefinition } from '../../workload/layers.ts';
 import { sourceVersion } from '../engine-version.ts';
 import type { Cell } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../task.ts';
-import type { MapResult } from './map.ts';
+import type { FusedPairResult } from './fused-pair.ts';
+import { isInfeasible, type MapOutcome, type MapResult } from './map.ts';
 
-export const AGGREGATE_FORMAT = 'expt-aggregate-v1';
+export const AGGREGATE_FORMAT = 'expt-aggregate-v2';
+
+export type CellStatus = 'ok' | 'infeasible';
+export type ModelStatus = 'ok' | 'partial' | 'infeasible';
 
 export interface LayerRow {
   experiment: string;
@@ -18,12 +31,23 @@ export interface LayerRow {
   arch: string;
   fusion: string;
   variant: string;
+  /** The architecture the task runs on: `arch`, or its NO variant for a normalization op. */
+  hw: string;
+  /** `fixed` / `study` for a fused cell, '' otherwise. */
+  fusion_mode: string;
+  fusion_flags: string;
+  /** Instances per block (heads × batch for per-head layers); null outside a model matrix. */
+  per_block: number | null;
+  blocks: number | null;
   macs: number;
-  energy_pJ: number;
-  pJ_per_mac: number;
-  cycles: number;
-  utilization: number;
-  edp_J_cycle: number;
+  status: CellStatus;
+  /** Why a cell is infeasible ('' when ok). */
+  reason: string;
+  energy_pJ: number | null;
+  pJ_per_mac: number | null;
+  cycles: number | null;
+  utilization: number | null;
+  edp_J_cycle: number | null;
   /** Storage level (and compute, networks) → energy incl. leakage, pJ. */
   energy_breakdown_pJ: Record<string, number>;
   /** The mapping, one line: `Level T[factors perm] S[factors perm]` per level. */
@@ -32,11 +56,78 @@ export interface LayerRow {
   key: string;
 }
 
+export interface PairRow {
+  experiment: string;
+  model: string;
+  arch: string;
+  pair: string;
+  matmul: string;
+  normop: string;
+  fusion: string;
+  fusion_mode: string;
+  fusion_flags: string;
+  per_block: number;
+  blocks: number;
+  status: CellStatus;
+  reason: string;
+  /** One instance of the pair (one head for KTQ → softmax), pJ. */
+  unfused_energy_pJ: number | null;
+  fused_energy_pJ: number | null;
+  savings_pJ: number | null;
+  savings_pct: number | null;
+  unfused_matmul_energy_pJ: number | null;
+  unfused_normop_energy_pJ: number | null;
+  fused_matmul_energy_pJ: number | null;
+  fused_normop_energy_pJ: number | null;
+  /** Bounds of the fused pair's cycles (only the energy is an estimate, study-facts §3.1). */
+  fused_cycles_sequential: number | null;
+  fused_cycles_overlapped: number | null;
+  unfused_cycles_sequential: number | null;
+  /** savings × instances per block, and × blocks. */
+  block_savings_pJ: number | null;
+  model_savings_pJ: number | null;
+  task: string;
+}
+
+export interface ModelRow {
+  experiment: string;
+  model: string;
+  arch: string;
+  fusion: string;
+  fusion_mode: string;
+  fusion_flags: string;
+  /** `partial`: some pairs could not be fused at this level and are counted unfused (see `reason`). */
+  status: ModelStatus;
+  reason: string;
+  /** Layers counted fused at this level. */
+  fused_layers: string[];
+  /** Layers of the block, in order. */
+  layers: string[];
+  blocks: number;
+  /** One block: Σ per-layer value × instances per block. */
+  block_macs: number;
+  block_normops: number;
+  block_energy_pJ: number | null;
+  block_cycles: number | null;
+  /** The whole model: the block × blocks. */
+  model_macs: number;
+  model_normops: number;
+  model_energy_pJ: number | null;
+  model_cycles: number | null;
+  model_edp_J_cycle: number | null;
+  /** Whole-model energy over the matmul MACs. */
+  pJ_per_mac: number | null;
+  /** Layer → whole-model energy, pJ (layers in block order). */
+  energy_by_layer_pJ: Record<string, number>;
+}
+
 export interface AggregateResult {
   format: typeof AGGREGATE_FORMAT;
   experiment: string;
   rows: LayerRow[];
-  totals: { cells: number; tasks: number; macs: number; energy_pJ: number; cycles: number; edp_sum_J_cycle: number };
+  pairs: PairRow[];
+  models: ModelRow[];
+  totals: { cells: number; tasks: number; infeasible: number; macs: number; energy_pJ: number; cycles: number; edp_sum_J_cycle: number };
 }
 
 /** One line per level: temporal and spatial factors with their permutation. */
@@ -64,18 +155,47 @@ export function breakdown(result: MapResult): Record<string, number> {
   return out;
 }
 
+const str = (v: unknown, dflt = '') => (v === undefined ? dflt : String(v));
+const numOrNull = (v: unknown) => (typeof v === 'number' ? v : null);
+
 /** The report row of one cell from its map result. */
-export function layerRow(meta: TaskMeta, dep: Pick<DepResult, 'id' | 'key'>, result: MapResult): LayerRow {
-  const s = result.evaluation.summary;
-  const str = (v: unknown, dflt = '') => (v === undefined ? dflt : String(v));
-  return {
+export function layerRow(meta: TaskMeta, dep: Pick<DepResult, 'id' | 'key'>, result: MapOutcome): LayerRow {
+  const common = {
     experiment: str(meta.experiment),
     model: str(meta.model),
     layer: str(meta.layer),
     arch: str(meta.arch),
     fusion: str(meta.fusion, 'none'),
     variant: str(meta.variant),
+    hw: str(meta['hw'], str(meta.arch)),
+    fusion_mode: str(meta['fusionMode']),
+    fusion_flags: str(meta['fusionFlags']),
+    per_block: numOrNull(meta['perBlock']),
+    blocks: numOrNull(meta['blocks']),
+    task: dep.id,
+    key: dep.key,
+  };
+  if (isInfeasible(result)) {
+    return {
+      ...common,
+      macs: typeof meta.macs === 'number' ? meta.macs : 0,
+      status: 'infeasible',
+      reason: result.infeasible,
+      energy_pJ: null,
+      pJ_per_mac: null,
+      cycles: null,
+      utilization: null,
+      edp_J_cycle: null,
+      energy_breakdown_pJ: {},
+      mapping: '',
+    };
+  }
+  const s = result.evaluation.summary;
+  return {
+    ...common,
     macs: typeof meta.macs === 'number' ? meta.macs : s.computes,
+    status: 'ok',
+    reason: '',
     energy_pJ: s.energy_pJ,
     pJ_per_mac: s.pJ_per_compute,
     cycles: s.cycles,
@@ -83,35 +203,174 @@ export function layerRow(meta: TaskMeta, dep: Pick<DepResult, 'id' | 'key'>, res
     edp_J_cycle: s.edp_J_cycle,
     energy_breakdown_pJ: breakdown(result),
     mapping: mappingLine(result),
-    task: dep.id,
-    key: dep.key,
   };
+}
+
+/** The report row of one fused-pair cell. */
+export function pairRow(meta: TaskMeta, dep: Pick<DepResult, 'id'>, r: FusedPairResult): PairRow {
+  const scale = (n: number | null, by: number) => (n === null ? null : n * by);
+  return {
+    experiment: str(meta.experiment),
+    model: str(meta.model),
+    arch: str(meta.arch),
+    pair: `${r.matmul}→${r.normop}`,
+    matmul: r.matmul,
+    normop: r.normop,
+    fusion: r.level,
+    fusion_mode: r.mode,
+    fusion_flags: r.flags,
+    per_block: r.perBlock,
+    blocks: r.blocks,
+    status: r.status,
+    reason: r.reason,
+    unfused_energy_pJ: r.unfused?.energy_pJ ?? null,
+    fused_energy_pJ: r.fused?.energy_pJ ?? null,
+    savings_pJ: r.savings_pJ,
+    savings_pct: r.savings_pct,
+    unfused_matmul_energy_pJ: r.unfused?.matmul_energy_pJ ?? null,
+    unfused_normop_energy_pJ: r.unfused?.normop_energy_pJ ?? null,
+    fused_matmul_energy_pJ: r.fused?.matmul_energy_pJ ?? null,
+    fused_normop_energy_pJ: r.fused?.normop_energy_pJ ?? null,
+    fused_cycles_sequential: r.fused?.cycles.sequential ?? null,
+    fused_cycles_overlapped: r.fused?.cycles.overlapped ?? null,
+    unfused_cycles_sequential: r.unfused?.cycles.sequential ?? null,
+    block_savings_pJ: scale(r.savings_pJ, r.perBlock),
+    model_savings_pJ: scale(r.savings_pJ, r.perBlock * r.blocks),
+    task: dep.id,
+  };
+}
+
+/**
+ * Per-block and whole-model totals of the matrix rows (those with
+ * multiplicities), per (model, architecture) and fusion level. The block is
+ * the unfused cells' layers; at a fusion level each fused pair (from
+ * `pairs`; a fused cell outside any pair counts alone) whose fused cells
+ * all have a mapping is taken fused, and a pair that cannot be fused there
+ * stays unfused, named in `reason` (status `partial`). `infeasible`: no pair
+ * could be fused at the level, or an unfused layer has no mapping.
+ */
+export function modelRows(rows: readonly LayerRow[], pairs: readonly Pick<PairRow, 'model' | 'arch' | 'fusion' | 'matmul' | 'normop'>[] = []): ModelRow[] {
+  const groups = new Map<string, LayerRow[]>();
+  for (const r of rows) {
+    if (r.per_block === null || r.blocks === null || r.variant !== '') continue;
+    const k = `${r.model}\0${r.arch}`;
+    const list = groups.get(k) ?? [];
+    list.push(r);
+    groups.set(k, list);
+  }
+  const isGemm = (r: LayerRow) => {
+    try {
+      return layerDefinition(r.layer).kind === 'gemm';
+    } catch {
+      return true;
+    }
+  };
+  const out: ModelRow[] = [];
+  for (const list of groups.values()) {
+    const unfused = list.filter((r) => r.fusion === 'none');
+    if (unfused.length === 0) continue;
+    const { model, arch, experiment } = unfused[0];
+    const blocks = unfused[0].blocks!;
+    const levels = ['none', ...new Set(list.map((r) => r.fusion).filter((f) => f !== 'none'))];
+    for (const level of levels) {
+      const atLevel = list.filter((r) => r.fusion === level && level !== 'none');
+      // Units fused together: the pairs, then any fused cell outside a pair.
+      const units: string[][] = pairs.filter((p) => p.model === model && p.arch === arch && p.fusion === level).map((p) => [p.matmul, p.normop]);
+      for (const r of atLevel) if (!units.some((u) => u.includes(r.layer))) units.push([r.layer]);
+      const fusedLayers = new Set<string>();
+      const fellBack: string[] = [];
+      let fusedUnits = 0;
+      for (const unit of units) {
+        const cells = unit.map((layer) => atLevel.find((r) => r.layer === layer));
+        const bad = cells.filter((r) => r === undefined || r.status !== 'ok');
+        if (bad.length === 0) {
+          fusedUnits++;
+          for (const layer of unit) fusedLayers.add(layer);
+        } else {
+          fellBack.push(`${unit.join('→')} unfused (${bad.map((r) => (r ? `${r.layer} at ${level}: ${r.reason}` : 'no fused cell')).join('; ')})`);
+        }
+      }
+      const picked = unfused.map((u) => (fusedLayers.has(u.layer) ? atLevel.find((r) => r.layer === u.layer)! : u));
+      const fused = picked.find((r) => r.fusion !== 'none') ?? atLevel[0];
+      const badUnfused = picked.filter((r) => r.status !== 'ok');
+      const numbers = badUnfused.length === 0 && (level === 'none' || fusedUnits > 0);
+      const status: ModelStatus = !numbers ? 'infeasible' : fellBack.length > 0 ? 'partial' : 'ok';
+      const reason = [...badUnfused.map((r) => `${r.layer}: ${r.reason}`), ...(level === 'none' ? [] : fellBack)].join('; ');
+      const sum = (f: (r: LayerRow) => number) => picked.reduce((a, r) => a + f(r) * r.per_block!, 0);
+      const blockMacs = sum((r) => (isGemm(r) ? r.macs : 0));
+      const blockOps = sum((r) => (isGemm(r) ? 0 : r.macs));
+      const blockEnergy = numbers ? sum((r) => r.energy_pJ!) : null;
+      const blockCycles = numbers ? sum((r) => r.cycles!) : null;
+      const modelEnergy = blockEnergy === null ? null : blockEnergy * blocks;
+      const modelCycles = blockCycles === null ? null : blockCycles * blocks;
+      const byLayer: Record<string, number> = {};
+      if (numbers) for (const r of picked) byLayer[r.layer] = r.energy_pJ! * r.per_block! * blocks;
+      out.push({
+        experiment,
+        model,
+        arch,
+        fusion: level,
+        fusion_mode: fused?.fusion_mode ?? '',
+        fusion_flags: fused?.fusion_flags ?? '',
+        status,
+        reason,
+        fused_layers: picked.filter((r) => r.fusion !== 'none').map((r) => r.layer),
+        layers: picked.map((r) => r.layer),
+        blocks,
+        block_macs: blockMacs,
+        block_normops: blockOps,
+        block_energy_pJ: blockEnergy,
+        block_cycles: blockCycles,
+        model_macs: blockMacs * blocks,
+        model_normops: blockOps * blocks,
+        model_energy_pJ: modelEnergy,
+        model_cycles: modelCycles,
+        model_edp_J_cycle: modelEnergy === null || modelCycles === null ? null : modelEnergy * 1e-12 * modelCycles,
+        pJ_per_mac: modelEnergy === null || blockMacs === 0 ? null : modelEnergy / (blockMacs * blocks),
+        energy_by_layer_pJ: byLayer,
+      });
+    }
+  }
+  return out;
 }
 
 export function aggregate(request: RunRequest): AggregateResult {
   const cells = request.inputs['cells'] as Cell[];
+  const pairCells = (request.inputs['pairs'] as Cell[] | undefined) ?? [];
   const byId = new Map<string, DepResult>();
   for (const d of request.deps) {
     byId.set(d.id, d);
     for (const a of d.aliases) byId.set(a, d);
   }
+  const dep = (cell: Cell) => {
+    const d = byId.get(cell.task);
+    if (!d) throw new Error(`aggregate: no result for cell task ${cell.task}`);
+    return d;
+  };
   const rows = cells.map((cell) => {
-    const dep = byId.get(cell.task);
-    if (!dep) throw new Error(`aggregate: no result for cell task ${cell.task}`);
-    return layerRow(cell.meta, dep, dep.result as MapResult);
+    const d = dep(cell);
+    return layerRow(cell.meta, d, d.result as MapOutcome);
   });
-  const sum = (f: (r: LayerRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const pairs = pairCells.map((cell) => {
+    const d = dep(cell);
+    return pairRow(cell.meta, d, d.result as FusedPairResult);
+  });
+  const ok = rows.filter((r) => r.status === 'ok');
+  const sum = (f: (r: LayerRow) => number) => ok.reduce((a, r) => a + f(r), 0);
   return {
     format: AGGREGATE_FORMAT,
     experiment: String(request.meta.experiment ?? ''),
     rows,
+    pairs,
+    models: modelRows(rows, pairs),
     totals: {
       cells: rows.length,
-      tasks: request.deps.length,
-      macs: sum((r) => r.macs),
-      energy_pJ: sum((r) => r.energy_pJ),
-      cycles: sum((r) => r.cycles),
-      edp_sum_J_cycle: sum((r) => r.edp_J_cycle),
+      tasks: new Set(cells.map((c) => dep(c).id)).size,
+      infeasible: rows.length - ok.length,
+      macs: rows.reduce((a, r) => a + r.macs, 0),
+      energy_pJ: sum((r) => r.energy_pJ!),
+      cycles: sum((r) => r.cycles!),
+      edp_sum_J_cycle: sum((r) => r.edp_J_cycle!),
     },
   };
 }
@@ -122,9 +381,22 @@ export const kind: TaskKind<AggregateResult> = {
   engine: () => ({ id: 'expt-aggregate', version: sourceVersion(['pipeline/kinds/aggregate.ts']) }),
   run: aggregate,
   show(_request, result) {
-    const lines = [`Experiment ${result.experiment}: ${result.totals.cells} cells, ${result.totals.tasks} distinct tasks`, ''];
+    const lines = [`Experiment ${result.experiment}: ${result.totals.cells} cells, ${result.totals.tasks} distinct tasks, ${result.totals.infeasible} infeasible`, ''];
     for (const r of result.rows) {
-      lines.push(`  ${[r.model, r.layer, r.arch, r.fusion, r.variant].filter((x) => x !== '').join(' / ')}: ${r.energy_pJ.toExponential(4)} pJ, ${r.cycles} cycles, EDP ${r.edp_J_cycle.toExponential(4)} J*cycle`);
+      const label = [r.model, r.layer, r.arch, r.fusion, r.variant].filter((x) => x !== '').join(' / ');
+      lines.push(
+        r.status === 'ok'
+          ? `  ${label}: ${r.energy_pJ!.toExponential(4)} pJ, ${r.cycles} cycles, EDP ${r.edp_J_cycle!.toExponential(4)} J*cycle`
+          : `  ${label}: infeasible (${r.reason})`,
+      );
+    }
+    if (result.pairs.length > 0) {
+      lines.push('', 'Fused pairs (one instance):');
+      for (const p of result.pairs) {
+        lines.push(
+          `  ${p.model} / ${p.pair} / ${p.arch} / ${p.fusion}: ${p.status === 'ok' ? `${p.fused_energy_pJ!.toExponential(4)} pJ fused vs ${p.unfused_energy_pJ!.toExponential(4)} pJ unfused (${p.savings_pct!.toFixed(2)} %)` : `infeasible (${p.reason})`}`,
+        );
+      }
     }
     return lines.join('\n') + '\n';
   },

@@ -12,6 +12,7 @@ type KindModule = { kind: TaskKind };
 
 export const KIND_LOADERS: Record<string, () => Promise<KindModule>> = {
   map: () => import('./map.ts') as Promise<KindModule>,
+  'fused-pair': () => import('./fused-pair.ts') as Promise<KindModule>,
   aggregate: () => import('./aggregate.ts') as Promise<KindModule>,
 };
 

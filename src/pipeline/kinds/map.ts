@@ -3,6 +3,13 @@
  * built-in mapper (local search under the mapspace constraints), then
  * evaluate it. Inputs: `problem`, `architecture`, `ERT`, `constraints`
  * (parsed values) and `mapper` (settings). Runs on a worker thread.
+ *
+ * A map space with no valid mapping (constraints no factor split satisfies,
+ * tiles that fit no buffer) is a result, not a failure: `{infeasible:
+ * reason}`, cached like any result, so that a matrix with cells the
+ * architecture cannot run (e.g. a pair fused at Gemmini's Registers)
+ * completes and its reports say which and why. A broken input (an ERT
+ * without a component's energies) still fails the task.
  */
 import type { Architecture } from '../../arch/architecture.ts';
 import { MissingEnergyError, type EnergyReferenceTable } from '../../arch/energy-table.ts';
@@ -42,6 +49,20 @@ export interface MapResult {
   };
 }
 
+/** A map space without any valid mapping. */
+export interface InfeasibleMapResult {
+  format: typeof MAP_RESULT_FORMAT;
+  /** Why, one line: the constraint or capacity no mapping satisfies. */
+  infeasible: string;
+  search?: { algorithm: string; effort: number; seed: number; restarts: number; evaluated: number; warnings: string[] };
+}
+
+export type MapOutcome = MapResult | InfeasibleMapResult;
+
+export function isInfeasible(result: unknown): result is InfeasibleMapResult {
+  return typeof result === 'object' && result !== null && typeof (result as { infeasible?: unknown }).infeasible === 'string';
+}
+
 interface MapInputs {
   problem: Problem;
   architecture: Architecture;
@@ -54,7 +75,7 @@ function inputsOf(request: Pick<RunRequest, 'inputs'>): MapInputs {
   return request.inputs as unknown as MapInputs;
 }
 
-export function runMapTask(request: RunRequest): MapResult {
+export function runMapTask(request: RunRequest): MapOutcome {
   const { problem, architecture: arch, ERT: ert, constraints, mapper } = inputsOf(request);
   let ctx: ModelContext;
   try {
@@ -67,14 +88,18 @@ export function runMapTask(request: RunRequest): MapResult {
   try {
     space = new MapSpace(problem, arch, constraints);
   } catch (error) {
-    if (error instanceof InfeasibleMapspaceError) throw new TaskError(`infeasible: ${error.message}`);
+    if (error instanceof InfeasibleMapspaceError) return { format: MAP_RESULT_FORMAT, infeasible: error.message };
     throw error;
   }
   const result = localSearch(space, ctx, { metrics: mapper.metrics, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts });
   if (result.mapping === null) {
     const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
     const why = top.length > 0 ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}` : 'no factor split fits the buffers and fanouts';
-    throw new TaskError(`infeasible: no valid mapping found (${why})`);
+    return {
+      format: MAP_RESULT_FORMAT,
+      infeasible: `no valid mapping found (${why})`,
+      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, warnings: constraints.warnings },
+    };
   }
   const outcome = evaluateMapping(ctx, result.mapping);
   if (!outcome.ok) throw new Error(`the best mapping does not re-evaluate: ${outcome.error.reason}`);
@@ -98,7 +123,7 @@ export function runMapTask(request: RunRequest): MapResult {
   };
 }
 
-export const kind: TaskKind<MapResult> = {
+export const kind: TaskKind<MapOutcome> = {
   name: 'map',
   worker: true,
   engine: () => ({
@@ -107,6 +132,7 @@ export const kind: TaskKind<MapResult> = {
   }),
   run: runMapTask,
   show(request, result) {
+    if (isInfeasible(result)) return `Infeasible: ${result.infeasible}\n`;
     const { problem, architecture: arch } = inputsOf(request);
     const e = result.evaluation;
     const s = e.summary;

@@ -1,0 +1,183 @@
+/**
+ * `expt check <input.yaml>... [--merge] [--json]`: evaluate each task with
+ * the embedded engine and with the real `timeloop-model`, and print a
+ * fidelity table (per level and dataspace: counts equal?, energy ratio,
+ * cycles ratio) and one summary line per task.
+ *
+ * Each file is one task (with --merge, all files are one task). A task
+ * without a mapping is first mapped with expt's mapper (its constraints and
+ * mapper settings), and that best mapping is evaluated by both engines.
+ *
+ * Exit codes: 0 every task has identical counts and cycles; 3 some task
+ * differs (or Timeloop failed on it); 2 bad usage or input, Timeloop missing.
+ */
+import { parseArgs } from 'node:util';
+import { MissingEnergyError } from '../arch/energy-table.ts';
+import { addConstraints, resolveMaximizeDims, unconstrained } from '../mapper/constraints.ts';
+import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
+import { localSearch, type Metric } from '../mapper/search.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
+import type { Evaluation } from '../model/result.ts';
+import { UserError } from '../util/errors.ts';
+import { engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
+import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
+import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+
+export function checkUsage(): string {
+  return [
+    'Usage: expt check <file.yaml>... [options]',
+    '',
+    'Evaluates each task with the embedded engine and with the real timeloop-model,',
+    'and prints how far apart they are: per storage level and dataspace whether every',
+    'count (reads, fills, updates, partition size, utilized capacity/instances,',
+    'reductions, address generations) is equal, and the energy and cycles ratios',
+    'expt / Timeloop. Timeloop prints energies with 2 decimals. Totals are also',
+    'given without leakage: expt charges ERT leak energy per cycle (as Timeloop',
+    'after v3.0.3 does); v3.0.3 has no leakage model.',
+    '',
+    'Each file is a task (Timeloop tree format or timeloopfe v0.4). A task without a',
+    "mapping is mapped first with expt's mapper, and its best mapping is checked.",
+    '',
+    'Options:',
+    '  --merge               all files form one task (as expt eval merges them)',
+    '  --arch ID             use an architecture preset (files add problem/mapping)',
+    '  --timeloop-bin DIR    folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
+    '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s)',
+    '  --budget T            mapper budget for tasks without a mapping (default 10s)',
+    '  --brief               only the summary table',
+    '  --json                print the reports as JSON',
+    '  -h, --help            show this help',
+    '',
+    'Exit codes: 0 all counts equal; 3 a task differs or Timeloop failed on it; 2 usage.',
+    '',
+  ].join('\n');
+}
+
+function duration(text: string, what: string): number {
+  const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UserError(`check: ${what} expects a duration such as 60s or 500ms, got '${text}'`);
+  const v = Number(m[1]);
+  return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000;
+}
+
+function bestMapping(task: LoadedTask, budgetMs: number): { mapping: Mapping; note: string } {
+  const { architecture: arch, problem, ert } = task;
+  if (!problem) throw new UserError('the task has no problem', task.files.join(', '));
+  if (!ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', task.files.join(', '));
+  const c = unconstrained(problem, arch);
+  if (task.constraints) addConstraints(c, task.constraints, problem, arch, { file: task.files.join(', '), path: 'mapspace_constraints' });
+  resolveMaximizeDims(c, problem, arch, task.files.join(', '));
+  let space: MapSpace;
+  try {
+    space = new MapSpace(problem, arch, c);
+  } catch (e) {
+    if (e instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${e.message}`, task.files.join(', '));
+    throw e;
+  }
+  const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
+  const metrics: Metric[] = Array.isArray(om) ? om.map(String).filter((m): m is Metric => m === 'edp' || m === 'energy' || m === 'delay') : ['edp'];
+  const r = localSearch(space, prepareModel(problem, arch, ert), { metrics: metrics.length > 0 ? metrics : ['edp'], budgetMs, effort: 10_000, seed: 1, restarts: 8 });
+  if (!r.mapping) throw new UserError('infeasible: expt\'s mapper found no valid mapping', task.files.join(', '));
+  return { mapping: r.mapping, note: `mapped by expt (${r.stats.evaluated} candidates, ${(r.stats.wallMs / 1000).toFixed(1)} s)` };
+}
+
+interface TaskResult {
+  name: string;
+  files: readonly string[];
+  note?: string;
+  report: FidelityReport | null;
+  error?: string;
+  expt?: Evaluation;
+  timeloop?: Evaluation;
+}
+
+export async function runCheck(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        merge: { type: 'boolean' },
+        arch: { type: 'string' },
+        'timeloop-bin': { type: 'string' },
+        timeout: { type: 'string' },
+        budget: { type: 'string' },
+        brief: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UserError(`check: ${(error as Error).message} (see 'expt check --help')`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(checkUsage());
+    return 0;
+  }
+  if (positionals.length === 0) throw new UserError("check: no input files (see 'expt check --help')");
+  const bin = values['timeloop-bin'];
+  const tools = requireTimeloop(bin);
+  const timeoutMs = values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000;
+  const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : 10_000;
+  const groups = values.merge ? [positionals] : positionals.map((p) => [p]);
+  const results: TaskResult[] = [];
+  for (const files of groups) {
+    const task = loadTask(files, { arch: values.arch });
+    const name = groups.length > 1 && !values.merge ? files[0] : task.name;
+    try {
+      if (!task.problem) throw new UserError('the task has no problem', files.join(', '));
+      if (!task.ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', files.join(', '));
+      let mapping = task.mapping;
+      let note: string | undefined;
+      if (!mapping) ({ mapping, note } = bestMapping(task, budgetMs));
+      let ctx;
+      try {
+        ctx = prepareModel(task.problem, task.architecture, task.ert);
+      } catch (e) {
+        if (e instanceof MissingEnergyError) throw new UserError(`no energy table for component '${e.component}'`, files.join(', '), 'ERT');
+        throw e;
+      }
+      const ours = evaluateMapping(ctx, mapping);
+      const run = await runTimeloopModel({ ...task, mapping }, { bin: tools.model, timeoutMs });
+      if (!ours.ok || !run.evaluation) {
+        const why = [!ours.ok ? `expt rejects the mapping: ${ours.error.reason}` : 'expt: valid', run.evaluation ? 'Timeloop: valid' : `Timeloop: ${run.error}`];
+        results.push({ name, files, note, report: null, error: why.join('; ') });
+        continue;
+      }
+      results.push({ name, files, note, report: compareEvaluations(ours.value, run.evaluation), expt: ours.value, timeloop: run.evaluation });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      results.push({ name, files, report: null, error: e.format() });
+    }
+  }
+  const id = engineId(tools);
+  if (values.json) {
+    const json = {
+      format: 'expt-check-v1',
+      engines: { embedded: 'expt', external: id },
+      tasks: results.map((r) => ({ name: r.name, files: r.files, note: r.note ?? null, error: r.error ?? null, report: r.report })),
+    };
+    process.stdout.write(JSON.stringify(json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');
+  } else {
+    const out: string[] = [`Fidelity of expt against ${id} (${tools.model})`, ''];
+    if (!values.brief) {
+      for (const r of results) {
+        out.push(`${r.name}${r.note ? ` (${r.note})` : ''}`);
+        if (r.report) {
+          out.push(renderFidelityRows(r.report));
+          out.push(`  ${renderFidelityTotal(r.report)}`);
+        } else out.push(`  not compared: ${r.error}`);
+        out.push('');
+      }
+    }
+    out.push(renderFidelitySummary(results));
+    const same = results.filter((r) => r.report?.countsEqual).length;
+    out.push('', `${same} of ${results.length} task${results.length === 1 ? '' : 's'} with identical counts and cycles.`);
+    process.stdout.write(out.join('\n') + '\n');
+  }
+  return results.every((r) => r.report?.countsEqual) ? 0 : 3;
+}
