@@ -88,7 +88,13 @@ export async function runRun(argv: string[]): Promise<number> {
 
   const { session, plan } = await computePlan(args);
   const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';
-  const logger: RunLogger = values.json ? new PlainLogger(process.stderr, { verbose: values.verbose }) : tty ? new ListrLogger() : new PlainLogger(process.stdout, { verbose: values.verbose });
+  // Progress display on a terminal when there is something to run (a no-op rerun prints its summary lines).
+  const toRun = plan.entries.some((e) => e.state === 'will run');
+  const logger: RunLogger = values.json
+    ? new PlainLogger(process.stderr, { verbose: values.verbose })
+    : tty && toRun
+      ? await ListrLogger.create()
+      : new PlainLogger(process.stdout, { verbose: values.verbose });
 
   const controller = new AbortController();
   const onSigint = () => {

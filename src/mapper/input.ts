@@ -24,8 +24,9 @@ export interface MapperJob {
 
 const METRICS: Record<string, Metric> = { edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' };
 
-export function readMapperJob(files: readonly string[]): MapperJob {
-  const docs = files.map((file) => ({ file, doc: readYamlFile(file) }));
+/** `parsed`: the files' documents when the caller has already read them (same order as `files`). */
+export function readMapperJob(files: readonly string[], parsed?: readonly unknown[]): MapperJob {
+  const docs = files.map((file, i) => ({ file, doc: parsed !== undefined ? parsed[i] : readYamlFile(file) }));
   const input = importTimeloopDocuments(docs);
   const where = files.join(', ');
   if (!input.architecture) throw new UserError('missing the `architecture` block', where);

@@ -307,7 +307,10 @@ function mapSpec(meta: TaskMeta, problem: Problem, arch: Architecture, ert: Ener
 function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
   def.jobs?.forEach((job, i) => {
     const field = `experiments.${name}.jobs[${i}]`;
-    const parsed = readMapperJob(job.files.map((f) => ctx.shown(f)));
+    const parsed = readMapperJob(
+      job.files.map((f) => ctx.shown(f)),
+      job.files.map((f) => ctx.doc(f)),
+    );
     const labels = blockLabels(job.files.map((f) => ({ label: ctx.label(f), doc: ctx.doc(f) })));
     const meta: TaskMeta = {
       experiment: name,

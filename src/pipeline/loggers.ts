@@ -4,7 +4,7 @@
  * everything else (CI, pipes, `--json`). Both print failures with their
  * reason and a closing summary line.
  */
-import { Listr, PRESET_TIMER } from 'listr2';
+import type * as Listr2 from 'listr2';
 import type { Plan } from './plan.ts';
 import type { RunLogger, RunSummary, TaskEvent } from './scheduler.ts';
 
@@ -102,8 +102,18 @@ export class PlainLogger implements RunLogger {
   }
 }
 
-/** listr2 display for a terminal: one line of counts + ETA, the running tasks under it. */
+/**
+ * listr2 display for a terminal: one line of counts + ETA, the running tasks
+ * under it. Made with {@link ListrLogger.create}, which loads listr2 (only
+ * runs that show progress pay for loading it).
+ */
 export class ListrLogger implements RunLogger {
+  static async create(): Promise<ListrLogger> {
+    return new ListrLogger(await import('listr2'));
+  }
+
+  private constructor(private readonly listr2: typeof Listr2) {}
+
   private readonly p = new Progress();
   private finish: (() => void) | undefined;
   private done: Promise<unknown> | undefined;
@@ -113,6 +123,7 @@ export class ListrLogger implements RunLogger {
 
   begin(plan: Plan, options: { jobs: number }): void {
     this.p.begin(plan, options.jobs);
+    const { Listr, PRESET_TIMER } = this.listr2;
     const list = new Listr(
       [
         {
