@@ -13,16 +13,12 @@
  */
 import { parseArgs } from 'node:util';
 import { MissingEnergyError } from '../arch/energy-table.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained } from '../mapper/constraints.ts';
-import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
-import { localSearch, type Metric } from '../mapper/search.ts';
-import type { Mapping } from '../mapping/mapping.ts';
 import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
 import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
 import { engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
-import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+import { loadTask, mapWithExpt } from '../timeloop/task-input.ts';
 
 export function checkUsage(): string {
   return [
@@ -59,27 +55,6 @@ function duration(text: string, what: string): number {
   if (!m) throw new UserError(`check: ${what} expects a duration such as 60s or 500ms, got '${text}'`);
   const v = Number(m[1]);
   return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000;
-}
-
-function bestMapping(task: LoadedTask, budgetMs: number): { mapping: Mapping; note: string } {
-  const { architecture: arch, problem, ert } = task;
-  if (!problem) throw new UserError('the task has no problem', task.files.join(', '));
-  if (!ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', task.files.join(', '));
-  const c = unconstrained(problem, arch);
-  if (task.constraints) addConstraints(c, task.constraints, problem, arch, { file: task.files.join(', '), path: 'mapspace_constraints' });
-  resolveMaximizeDims(c, problem, arch, task.files.join(', '));
-  let space: MapSpace;
-  try {
-    space = new MapSpace(problem, arch, c);
-  } catch (e) {
-    if (e instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${e.message}`, task.files.join(', '));
-    throw e;
-  }
-  const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
-  const metrics: Metric[] = Array.isArray(om) ? om.map(String).filter((m): m is Metric => m === 'edp' || m === 'energy' || m === 'delay') : ['edp'];
-  const r = localSearch(space, prepareModel(problem, arch, ert), { metrics: metrics.length > 0 ? metrics : ['edp'], budgetMs, effort: 10_000, seed: 1, restarts: 8 });
-  if (!r.mapping) throw new UserError('infeasible: expt\'s mapper found no valid mapping', task.files.join(', '));
-  return { mapping: r.mapping, note: `mapped by expt (${r.stats.evaluated} candidates, ${(r.stats.wallMs / 1000).toFixed(1)} s)` };
 }
 
 interface TaskResult {
@@ -133,7 +108,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       if (!task.ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', files.join(', '));
       let mapping = task.mapping;
       let note: string | undefined;
-      if (!mapping) ({ mapping, note } = bestMapping(task, budgetMs));
+      if (!mapping) ({ mapping, note } = mapWithExpt(task, budgetMs));
       let ctx;
       try {
         ctx = prepareModel(task.problem, task.architecture, task.ert);

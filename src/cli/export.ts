@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { writeExport } from '../timeloop/export.ts';
-import { loadTask } from '../timeloop/task-input.ts';
+import { loadTask, mapWithExpt, type LoadedTask } from '../timeloop/task-input.ts';
 
 export function exportUsage(): string {
   return [
@@ -39,6 +39,10 @@ export function exportUsage(): string {
     '                         (keep every inter_<container>_spatial level)',
     '  --dimensions D,E,L     problem dimensions, to drop constraints on other ones when',
     '                         the files have no problem',
+    "  --map                  without a mapping: find the best one with expt's mapper",
+    '                         and include it (a timeloop-model input, still readable',
+    '                         by timeloop-mapper)',
+    '  --budget T             mapper time budget for --map (default 10s)',
     '  -h, --help             show this help',
     '',
   ].join('\n');
@@ -55,6 +59,8 @@ export async function runExport(argv: string[]): Promise<number> {
         name: { type: 'string' },
         'spatial-levels': { type: 'string' },
         dimensions: { type: 'string' },
+        map: { type: 'boolean' },
+        budget: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -74,19 +80,33 @@ export async function runExport(argv: string[]): Promise<number> {
   const mode = values['spatial-levels'];
   if (mode !== undefined && mode !== 'compact' && mode !== 'timeloopfe') throw new UserError(`export: --spatial-levels is compact or timeloopfe, got '${mode}'`);
   if (values.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(values.name)) throw new UserError(`export: --name must be a plain file name, got '${values.name}'`);
-  const task = loadTask(positionals, {
+  let task: LoadedTask = loadTask(positionals, {
     arch: values.arch,
     spatialLevels: mode as 'compact' | 'timeloopfe' | undefined,
     dimensions: values.dimensions?.split(',').map((d) => d.trim()).filter(Boolean),
   });
+  let mapped: string | undefined;
+  if (values.map && !task.mapping) {
+    const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(values.budget ?? '10s');
+    if (!m) throw new UserError(`export: --budget expects a duration such as 10s, got '${values.budget}'`);
+    const budgetMs = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+    const { mapping, note } = mapWithExpt(task, budgetMs);
+    task = { ...task, mapping };
+    mapped = note;
+  }
   const name = values.name ?? task.name;
-  const header = [`${name}: exported by expt from ${task.files.length > 0 ? task.files.join(', ') : `the preset '${values.arch}'`}`, `ERT: ${task.ertSource}`].join('\n');
+  const header = [
+    `${name}: exported by expt from ${task.files.length > 0 ? task.files.join(', ') : `the preset '${values.arch}'`}`,
+    `ERT: ${task.ertSource}`,
+    ...(mapped ? [`mapping: ${mapped}`] : []),
+  ].join('\n');
   const written = writeExport(task, values.out, name, header);
   const out: string[] = [];
   for (const f of written.files) out.push(`wrote ${join(values.out, f)}`);
   for (const w of [...task.warnings, ...written.notes]) out.push(`note: ${w}`);
   if (!task.problem) out.push('note: no problem in the input: add a problem file on the Timeloop command line');
-  else if (!task.mapping) out.push('note: no mapping: run timeloop-mapper on it');
+  else if (!task.mapping) out.push('note: no mapping: run timeloop-mapper on it (or export with --map)');
+  if (mapped) out.push(`note: ${mapped}`);
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }

@@ -6,7 +6,8 @@
  * golden input's v3 export reproducing its stats.txt byte for byte.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -177,6 +178,19 @@ test('expt export: v0.4 files, a preset, and the errors', (t) => {
     const e = expt('export', '--arch', 'nope', '--out', join(dir, 'x'));
     t.is(e.code, 2);
     t.regex(e.stderr, /unknown architecture 'nope'/);
+    // --map: expt's best mapping goes into a timeloop-model input.
+    const problem = join(dir, 'gemm.yaml');
+    writeFileSync(
+      problem,
+      'problem:\n  shape:\n    name: gemm\n    dimensions: [D, E, L]\n    data_spaces:\n      - {name: Weights, projection: [[[D]], [[E]]]}\n      - {name: Inputs, projection: [[[E]], [[L]]]}\n      - {name: Outputs, projection: [[[D]], [[L]]], read_write: true}\n  instance: {D: 256, E: 128, L: 512}\n',
+    );
+    const f = expt('export', '--map', '--budget', '1s', '--arch', 'gemmini', problem, '--out', join(dir, 'mapped'));
+    t.is(f.code, 0, f.stderr);
+    t.regex(f.stdout, /note: mapped by expt \(edp; \d+ candidates/);
+    const mapped = importTimeloopDocuments([{ file: 'm', doc: readYamlFile(join(dir, 'mapped', 'v3', 'gemmini.yaml')) }]);
+    t.truthy(mapped.mapping);
+    const ev = evaluateMapping(prepareModel(mapped.problem!, mapped.architecture!, mapped.ert!), mapped.mapping!);
+    t.true(ev.ok);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
