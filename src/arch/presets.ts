@@ -30,6 +30,8 @@ export interface ArchitecturePreset {
   readonly ert: EnergyReferenceTable;
   /** The energy override file, when there is one. */
   readonly energyFile: string | null;
+  /** The ERT is the file's own `ERT` block (not estimated). */
+  readonly ertFromFile?: boolean;
   readonly overrides: Readonly<Record<string, readonly EnergyAction[]>>;
 }
 
@@ -91,6 +93,7 @@ export function loadArchitecture(idOrFile: string, dir = DEFAULT_ARCH_DIR): Arch
     constraints: input.raw['mapspace_constraints']?.value,
     ert,
     energyFile: existsSync(energyFile) ? energyFile : null,
+    ertFromFile: input.ert !== undefined,
     overrides,
   };
 }

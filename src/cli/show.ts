@@ -89,7 +89,7 @@ export async function runShow(argv: string[]): Promise<number> {
     lines.push(`Result   computed ${hit.manifest.finishedAt} in ${(hit.manifest.durationMs / 1000).toFixed(2)} s (cache/${task.kind}/${task.key.slice(0, 12)}…)`, '');
     const kind = session.kinds.get(task.kind)!;
     const request = { id: task.id, kind: task.kind, key: task.key, meta: task.meta, cells: task.cells, inputs: Object.fromEntries(Object.entries(task.inputs).map(([n, i]) => [n, i.value])) };
-    lines.push(kind.show ? kind.show(request, hit.result) : JSON.stringify(hit.result, null, 2));
+    lines.push(kind.show ? await kind.show(request, hit.result) : JSON.stringify(hit.result, null, 2));
   } else {
     lines.push('', `No cached result${hit.reason === 'corrupt' ? ` (the entry is corrupt: ${hit.detail})` : ''}: run \`expt run --only id=${task.id}\`.`);
   }

@@ -27,7 +27,7 @@ import { readMapperJob } from '../mapper/input.ts';
 import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
-import { isPlainObject, readYamlFile } from '../util/yaml.ts';
+import { readYamlFile } from '../util/yaml.ts';
 import { listArchitectures, loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
 import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
 import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layers.ts';
@@ -189,7 +189,7 @@ class ExpandContext {
     } else {
       const preset = loadArchitecture(name, presetDir(this.loaded));
       const yaml = this.label(preset.file);
-      const hasErt = preset.ert !== undefined && isPlainObject(this.doc(preset.file)) && 'ERT' in (this.doc(preset.file) as object);
+      const hasErt = preset.ertFromFile === true;
       a = {
         arch: preset.arch,
         ert: preset.ert,

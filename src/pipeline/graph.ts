@@ -128,6 +128,17 @@ export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string) 
   const taskIdIndex = new Map<string, string>(); // task id → kind/key
   const tasks: Task[] = [];
   const engines = new Map<string, EngineId>();
+  // Specs share input objects (one architecture and ERT for many cells): hash each object once.
+  const hashes = new WeakMap<object, string>();
+  const hashOf = (value: unknown): string => {
+    if (typeof value !== 'object' || value === null) return hashValue(value);
+    let h = hashes.get(value);
+    if (h === undefined) {
+      h = hashValue(value);
+      hashes.set(value, h);
+    }
+    return h;
+  };
   for (const spec of ordered) {
     let engine = engines.get(spec.kind);
     if (!engine) {
@@ -135,7 +146,7 @@ export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string) 
       engines.set(spec.kind, engine);
     }
     const inputHashes: Record<string, InputRecord> = {};
-    for (const [name, input] of Object.entries(spec.inputs)) inputHashes[name] = { label: input.label, hash: hashValue(input.value) };
+    for (const [name, input] of Object.entries(spec.inputs)) inputHashes[name] = { label: input.label, hash: hashOf(input.value) };
     const depKeys: Record<string, string> = {};
     const depKeyList: string[] = [];
     const deps: string[] = [];

@@ -91,7 +91,7 @@ export interface TaskKind<Result = unknown> {
   readonly worker: boolean;
   run(request: RunRequest): Promise<Result> | Result;
   /** Text for `expt show <task>` (default: the result as JSON). */
-  show?(request: Omit<RunRequest, 'deps'>, result: Result): string;
+  show?(request: Omit<RunRequest, 'deps'>, result: Result): string | Promise<string>;
 }
 
 /** A task failure the kind expects (bad input, infeasible mapping): reported without a stack. */
