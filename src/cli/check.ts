@@ -16,7 +16,7 @@ import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
 import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
-import { engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
+import { engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
 import { loadTask, mapWithExpt } from '../timeloop/task-input.ts';
 
@@ -33,7 +33,8 @@ export function checkUsage(): string {
     'after v3.0.3 does); v3.0.3 has no leakage model.',
     '',
     'Each file is a task (Timeloop tree format or timeloopfe v0.4). A task without a',
-    "mapping is mapped first with expt's mapper, and its best mapping is checked.",
+    "mapping is mapped first (expt's mapper, or timeloop-mapper with --mapper timeloop),",
+    'and its best mapping is checked.',
     '',
     'Options:',
     '  --merge               all files form one task (as expt eval merges them)',
@@ -41,6 +42,9 @@ export function checkUsage(): string {
     '  --timeloop-bin DIR    folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
     '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s)',
     '  --budget T            mapper budget for tasks without a mapping (default 10s)',
+    "  --mapper M            who maps a task without a mapping: expt (default) or timeloop",
+    "                        (timeloop-mapper with the task's mapper settings, stopped at",
+    '                        the budget; its best mapping is then evaluated by expt)',
     '  --brief               only the summary table',
     '  --json                print the reports as JSON',
     '  -h, --help            show this help',
@@ -78,6 +82,7 @@ export async function runCheck(argv: string[]): Promise<number> {
         'timeloop-bin': { type: 'string' },
         timeout: { type: 'string' },
         budget: { type: 'string' },
+        mapper: { type: 'string' },
         brief: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -98,6 +103,9 @@ export async function runCheck(argv: string[]): Promise<number> {
   const tools = requireTimeloop(bin);
   const timeoutMs = values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000;
   const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : 10_000;
+  const mapper = values.mapper ?? 'expt';
+  if (mapper !== 'expt' && mapper !== 'timeloop') throw new UserError(`check: --mapper is expt or timeloop, got '${mapper}'`);
+  if (mapper === 'timeloop') requireTimeloop(bin, 'timeloop-mapper');
   const groups = values.merge ? [positionals] : positionals.map((p) => [p]);
   const results: TaskResult[] = [];
   for (const files of groups) {
@@ -108,7 +116,16 @@ export async function runCheck(argv: string[]): Promise<number> {
       if (!task.ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', files.join(', '));
       let mapping = task.mapping;
       let note: string | undefined;
-      if (!mapping) ({ mapping, note } = mapWithExpt(task, budgetMs));
+      // timeloop-mapper's best mapping comes with Timeloop's own evaluation of it.
+      let theirs: Evaluation | null = null;
+      let theirError: string | null = null;
+      if (!mapping && mapper === 'timeloop') {
+        const m = await runTimeloopMapper(task, { bin: tools.model, timeoutMs: budgetMs });
+        if (!m.mapping || !m.evaluation) throw new UserError(`timeloop-mapper found no mapping: ${m.error ?? 'its stats could not be read back as a mapping'}`, files.join(', '));
+        mapping = m.mapping;
+        theirs = m.evaluation;
+        note = `mapped by timeloop-mapper (${(m.wallMs / 1000).toFixed(1)} s${m.timedOut ? ', stopped at the budget' : ''})`;
+      } else if (!mapping) ({ mapping, note } = mapWithExpt(task, budgetMs));
       let ctx;
       try {
         ctx = prepareModel(task.problem, task.architecture, task.ert);
@@ -117,13 +134,17 @@ export async function runCheck(argv: string[]): Promise<number> {
         throw e;
       }
       const ours = evaluateMapping(ctx, mapping);
-      const run = await runTimeloopModel({ ...task, mapping }, { bin: tools.model, timeoutMs });
-      if (!ours.ok || !run.evaluation) {
-        const why = [!ours.ok ? `expt rejects the mapping: ${ours.error.reason}` : 'expt: valid', run.evaluation ? 'Timeloop: valid' : `Timeloop: ${run.error}`];
+      if (!theirs) {
+        const run = await runTimeloopModel({ ...task, mapping }, { bin: tools.model, timeoutMs });
+        theirs = run.evaluation;
+        theirError = run.error;
+      }
+      if (!ours.ok || !theirs) {
+        const why = [!ours.ok ? `expt rejects the mapping: ${ours.error.reason}` : 'expt: valid', theirs ? 'Timeloop: valid' : `Timeloop: ${theirError}`];
         results.push({ name, files, note, report: null, error: why.join('; ') });
         continue;
       }
-      results.push({ name, files, note, report: compareEvaluations(ours.value, run.evaluation), expt: ours.value, timeloop: run.evaluation });
+      results.push({ name, files, note, report: compareEvaluations(ours.value, theirs), expt: ours.value, timeloop: theirs });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       results.push({ name, files, report: null, error: e.format() });

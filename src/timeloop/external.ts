@@ -25,12 +25,14 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { $ } from 'zx';
 import type { Architecture } from '../arch/architecture.ts';
-import type { LevelMapping, LoopBlock, Mapping, SpatialBlock } from '../mapping/mapping.ts';
+import { foldedSize, type LevelMapping, type LoopBlock, type Mapping, type SpatialBlock } from '../mapping/mapping.ts';
 import type { DataspaceStats, Evaluation, NetworkStats, StorageLevelStats } from '../model/result.ts';
 import type { Problem } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';
 import { exportYaml, type ExportTask, type Flavour } from './export.ts';
 import { dynamicEnergyPJ, parseTimeloopStats, type TimeloopStats } from './stats-parser.ts';
+import { parseMapping } from './tree-import.ts';
+import { parseYamlText } from '../util/yaml.ts';
 
 export interface TimeloopTools {
   readonly model: string;
@@ -140,6 +142,8 @@ export interface ExternalRun {
   readonly evaluation: Evaluation | null;
   /** `map.txt` as written (the loop nest). */
   readonly mapText: string | null;
+  /** `map.yaml` (timeloop-mapper's best mapping in Timeloop's mapping format), when written. */
+  readonly mapYaml: string | null;
   /** Why there is no result (Timeloop's error lines, a timeout...), else null. */
   readonly error: string | null;
 }
@@ -188,8 +192,10 @@ async function run(program: 'timeloop-model' | 'timeloop-mapper', text: string, 
     error = lines.length > 0 ? lines.join(' | ').trim() : timedOut ? `timed out after ${timeoutMs} ms` : `exited ${out.exitCode ?? `on ${out.signal}`} without a stats file`;
   }
   const mapText = existsSync(mapFile) ? readFileSync(mapFile, 'utf8') : null;
+  const mapYamlFile = join(dir, `${program}.map.yaml`);
+  const mapYaml = existsSync(mapYamlFile) ? readFileSync(mapYamlFile, 'utf8') : null;
   if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
-  return { program, engineId: id, dir, exitCode: out.exitCode, timedOut, stdout: out.stdout, stderr: out.stderr, wallMs, stats, evaluation, mapText, error };
+  return { program, engineId: id, dir, exitCode: out.exitCode, timedOut, stdout: out.stdout, stderr: out.stderr, wallMs, stats, evaluation, mapText, mapYaml, error };
 }
 
 /** Runs `timeloop-model` on a task with a mapping and an ERT. */
@@ -205,10 +211,16 @@ export async function runTimeloopMapper(task: ExportTask, opts: ExternalOptions 
   const mapper = { optimization_metrics: ['edp'], ...(task.mapper ?? {}) };
   const { text } = exportYaml({ ...task, mapping: undefined, mapper }, opts.flavour ?? 'v3', 'written by expt for timeloop-mapper');
   const r = await run('timeloop-mapper', text, task, opts);
+  // The best mapping: map.yaml (Timeloop's mapping format) when written, else
+  // the loop nests of the stats (which can leave out the outermost level's).
   let mapping: Mapping | null = null;
   if (r.stats) {
     try {
-      mapping = mappingFromStats(r.stats, task.problem, task.architecture);
+      const doc = r.mapYaml !== null ? parseYamlText(r.mapYaml, `${r.dir}/timeloop-mapper.map.yaml`) : null;
+      const list = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['mapping'] : undefined;
+      mapping = list !== undefined
+        ? parseMapping(list, task.problem, task.architecture, { file: 'timeloop-mapper.map.yaml', path: 'mapping' })
+        : mappingFromStats(r.stats, task.problem, task.architecture);
     } catch {
       mapping = null;
     }
@@ -359,8 +371,9 @@ export function statsToEvaluation(stats: TimeloopStats, arch?: Architecture): Ev
  * The mapping a stats.txt describes: each level's printed loop nest
  * (temporal loops outermost first, then the fanout's Spatial-Y and
  * Spatial-X loops) and the dataspaces it keeps. Throws when the stats do not
- * fit the architecture (a level is missing, a loop names an unknown
- * dimension).
+ * fit the architecture (a loop names an unknown dimension) or leave loops
+ * out (Timeloop sometimes prints no loop nest for the outermost level; the
+ * mapper's map.yaml has the whole mapping).
  */
 export function mappingFromStats(stats: TimeloopStats, problem: Problem, arch: Architecture): Mapping {
   const nd = problem.dimensions.length;
@@ -398,5 +411,14 @@ export function mappingFromStats(stats: TimeloopStats, problem: Problem, arch: A
     const keep = problem.dataspaces.map((d) => (l ? d.name in l.dataspaces : false));
     return { temporal, spatial, keep };
   });
+  for (let d = 0; d < nd; d++) {
+    const pairs: [number, number][] = [];
+    for (const l of levels) {
+      pairs.push([l.temporal.factors[d], l.temporal.residuals[d]]);
+      if (l.spatial) pairs.push([l.spatial.factors[d], l.spatial.residuals[d]]);
+    }
+    const size = foldedSize(pairs);
+    if (size !== problem.bounds[d]) throw new Error(`the printed loops of ${problem.dimensions[d]} span ${size}, not ${problem.bounds[d]} (a level's loop nest is missing from the stats)`);
+  }
   return { levels };
 }

@@ -689,12 +689,29 @@ function evaluateVariables(raw: Obj, overrides: Readonly<Record<string, unknown>
   return out;
 }
 
-function evaluateProblemInstance(value: unknown, variables: Obj): unknown {
+/**
+ * The problem with its instance values evaluated (`D: EMBEDDING_3`). Instance
+ * keys that are neither a dimension nor a coefficient (the study's layer
+ * files give H and W, which their shape does not use) are dropped with a
+ * warning: timeloopfe and Timeloop ignore them.
+ */
+function evaluateProblemInstance(value: unknown, variables: Obj, file: string, warnings: string[]): unknown {
   if (!isObj(value)) return value;
   const inst = value['instance'];
   if (!isObj(inst)) return value;
+  const shape = isObj(value['shape']) ? value['shape'] : {};
+  const dims = Array.isArray(shape['dimensions']) ? shape['dimensions'].map(String) : undefined;
+  const coefs = Array.isArray(shape['coefficients']) ? shape['coefficients'].filter(isObj).map((c) => String(c['name'])) : [];
   const evaluated: Obj = {};
-  for (const [k, v] of Object.entries(inst)) evaluated[k] = evaluateOrKeep(v, scopeOf(variables));
+  for (const [k, v] of Object.entries(inst)) {
+    if (dims && !dims.includes(k) && !coefs.includes(k) && k !== 'densities') {
+      warnings.push(`${file}: problem.instance.${k} ignored (not a dimension or coefficient of the shape)`);
+      continue;
+    }
+    const r = typeof v === 'string' ? tryEvaluate(v, scopeOf(variables)) : undefined;
+    if (r && !r.ok) throw new UserError(`expected a number or an expression over the variables, got ${JSON.stringify(v)} (${r.reason})`, file, `problem.instance.${k}`);
+    evaluated[k] = r?.ok ? r.value : v;
+  }
   const { version: _v, ...rest } = value;
   return { ...rest, instance: evaluated };
 }
@@ -719,7 +736,7 @@ export function importV4Documents(docs: readonly { file: string; doc: unknown }[
   const variables = evaluateVariables(merged.variables, options.variables);
 
   let problem: Problem | undefined;
-  if (merged.problem) problem = parseProblem(evaluateProblemInstance(merged.problem.value, variables), { file: merged.problem.file, path: 'problem' });
+  if (merged.problem) problem = parseProblem(evaluateProblemInstance(merged.problem.value, variables, merged.problem.file, warnings), { file: merged.problem.file, path: 'problem' });
   const givenDims = options.dimensions ?? problem?.dimensions;
   const ctx: Context = {
     variables,

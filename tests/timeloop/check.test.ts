@@ -142,6 +142,12 @@ if (!bin) {
         t.is(r.code, 0, `${files[0]}: ${r.stdout}${r.stderr}`);
         t.regex(r.stdout, /1 of 1 task with identical counts and cycles/, files[0]);
       }
+      // timeloop-mapper maps it instead; TPU is the case whose stats.txt prints no DRAM loop nest (read from map.yaml).
+      const mapperFile = join(problem, '..', 'mapper.yaml');
+      writeFileSync(mapperFile, 'mapper: {version: 0.4, optimization_metrics: [edp], num_threads: 2, timeout: 1000, victory_condition: 100}\n');
+      const r = expt('check', '--merge', '--brief', '--mapper', 'timeloop', '--budget', '60s', '--timeloop-bin', bin, join(FIX, 'variables.yaml'), join(FIX, 'tpu.yaml'), mapperFile, problem);
+      t.is(r.code, 0, r.stdout + r.stderr);
+      t.regex(r.stdout, /1 of 1 task with identical counts and cycles/);
     } finally {
       rmSync(join(problem, '..'), { recursive: true, force: true });
     }
