@@ -7,8 +7,8 @@
  * estimator (src/arch/energy), so a sweep that changes a buffer changes its
  * energies too.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { Architecture } from './architecture.ts';
 import type { EnergyAction, EnergyReferenceTable } from './energy-table.ts';
@@ -18,8 +18,9 @@ import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
 import type { Problem } from '../workload/problem.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { DEFAULT_ARCH_DIR, listArchitectures } from './preset-files.ts';
 
-export const DEFAULT_ARCH_DIR = resolve(new URL('../../experiments/archs', import.meta.url).pathname);
+export { DEFAULT_ARCH_DIR, listArchitectures };
 
 export interface ArchitecturePreset {
   readonly id: string;
@@ -33,13 +34,6 @@ export interface ArchitecturePreset {
   /** The ERT is the file's own `ERT` block (not estimated). */
   readonly ertFromFile?: boolean;
   readonly overrides: Readonly<Record<string, readonly EnergyAction[]>>;
-}
-
-export function listArchitectures(dir = DEFAULT_ARCH_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => basename(f, '.yaml'))
-    .sort();
 }
 
 function readOverrides(file: string): Record<string, EnergyAction[]> {

@@ -16,7 +16,7 @@ export async function runGc(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const session = await openSession({ config: parsed.values.config });
+  const session = await openSession({ config: parsed.values.config, memo: true });
   const referenced = new Set(session.graph.order.map((t) => `${t.kind}/${t.key}`));
   const ids = new Set(session.graph.order.flatMap((t) => [t.id, ...t.aliases]));
   const out = session.cache.gc(referenced, ids);

@@ -42,8 +42,14 @@ export interface PlanArgs {
   config?: string;
 }
 
-export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config'>) {
-  const session = await openSession({ config: args.config });
+/**
+ * The plan of the selected tasks. `memo` (default true): the graph may come
+ * from the expansion memo, without input values (`session.partial`) —
+ * enough to plan; `expt run` opens it again without the memo when a task
+ * has to run.
+ */
+export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config'>, options: { memo?: boolean } = {}) {
+  const session = await openSession({ config: args.config, memo: options.memo ?? !args.force });
   const graph = selectTasks(session, args.experiments, args.only);
   const plan = planGraph(graph, session.cache, { force: args.force });
   return { session, plan };

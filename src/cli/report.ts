@@ -31,7 +31,7 @@ export async function runReport(argv: string[]): Promise<number> {
     process.stdout.write(reportUsage());
     return 0;
   }
-  const session = await openSession({ config: parsed.values.config });
+  const session = await openSession({ config: parsed.values.config, memo: true });
   const out = writeReports(session.loaded, session.expansion, session.graph, session.cache);
   const experiments = out.experiments.map((e) => ({ name: e.name, complete: e.complete, cells: e.cells, tasks: e.tasks, cachedTasks: e.cachedTasks }));
   if (parsed.values.json) {

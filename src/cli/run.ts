@@ -86,7 +86,9 @@ export async function runRun(argv: string[]): Promise<number> {
   const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
 
-  const { session, plan } = await computePlan(args);
+  let { session, plan } = await computePlan(args);
+  // Running needs the input values, which a graph from the expansion memo does not have.
+  if (session.partial && plan.entries.some((e) => e.state === 'will run')) ({ session, plan } = await computePlan(args, { memo: false }));
   const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';
   // Progress display on a terminal when there is something to run (a no-op rerun prints its summary lines).
   const toRun = plan.entries.some((e) => e.state === 'will run');

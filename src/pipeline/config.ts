@@ -14,7 +14,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { UserError } from '../util/errors.ts';
-import { listArchitectures } from '../arch/presets.ts';
+import { listArchitectures } from '../arch/preset-files.ts';
 import { ALL_LAYER_IDS, layerDefinition } from '../workload/layers.ts';
 import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
 
@@ -132,6 +132,14 @@ export interface ExptConfig {
 export const DEFAULT_NO_ARCHITECTURES: Readonly<Record<string, string>> = { gemmini: 'gemmini-no', pim: 'pim-no' };
 
 export const FUSION_MODES = ['fixed', 'study'] as const;
+
+/** The experiments to expand: `names`, else the config's `default`, else all. */
+export function selectExperiments(loaded: Pick<LoadedConfig, 'config' | 'displayFile'>, names: readonly string[] = []): string[] {
+  const all = Object.keys(loaded.config.experiments);
+  if (names.length === 0) return loaded.config.default ?? all;
+  for (const n of names) if (!all.includes(n)) throw new UserError(`unknown experiment '${n}' (experiments in ${loaded.displayFile}: ${all.join(', ')})`);
+  return [...names];
+}
 
 /** Identity function that gives `experiments.config.ts` its types. */
 export function defineConfig(config: ExptConfig): ExptConfig {

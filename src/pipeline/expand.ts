@@ -28,11 +28,13 @@ import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
 import { readYamlFile } from '../util/yaml.ts';
-import { listArchitectures, loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
+import { listArchitectures } from '../arch/preset-files.ts';
+import { loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
 import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
 import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layers.ts';
+import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
-import { DEFAULT_NO_ARCHITECTURES, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
+import { DEFAULT_NO_ARCHITECTURES, selectExperiments, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
 
 /** A cell of an experiment's matrix and the task that computes it. */
@@ -68,13 +70,7 @@ export interface MapSettings {
 
 export const DEFAULT_MAPPER = { effort: 10_000, seed: 1, restarts: 8 } as const;
 
-/** The experiments to expand: `names`, else the config's `default`, else all. */
-export function selectExperiments(loaded: LoadedConfig, names: readonly string[] = []): string[] {
-  const all = Object.keys(loaded.config.experiments);
-  if (names.length === 0) return loaded.config.default ?? all;
-  for (const n of names) if (!all.includes(n)) throw new UserError(`unknown experiment '${n}' (experiments in ${loaded.displayFile}: ${all.join(', ')})`);
-  return [...names];
-}
+export { selectExperiments };
 
 export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []): Expansion {
   const ctx = new ExpandContext(loaded);
@@ -332,10 +328,6 @@ function fusionArchOfName(name: string, a: ResolvedArch): FusionArch | undefined
   return undefined;
 }
 
-/** `-nef -lf -pwim` style text of the flags ('' for the defaults). */
-export function flagsText(flags: FusionFlags): string {
-  return [flags.noEFusion ? '-nef' : '', flags.lFusion ? '-lf' : '', flags.payWritebackInMatmul ? '-pwim' : ''].filter((x) => x !== '').join(' ');
-}
 
 function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
   if (def.models === undefined || def.architectures === undefined) return;

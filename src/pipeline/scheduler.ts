@@ -118,6 +118,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
     }
     const kind = kinds.get(task.kind);
     if (!kind) throw new Error(`no task kind '${task.kind}' loaded`);
+    if (Object.values(task.inputs).some((i) => i.value === undefined)) throw new Error(`task ${task.id} has no input values (a graph from the expansion memo cannot run tasks)`);
     const request: RunRequest = {
       id: task.id,
       kind: task.kind,

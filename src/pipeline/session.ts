@@ -2,12 +2,18 @@
  * What every pipeline command starts from: the config, its expansion into
  * the full task graph (all experiments, so reports and gc see everything),
  * and the selection the command acts on (named experiments, `--only`).
+ *
+ * With `memo: true` the graph may come from the expansion memo
+ * (session-memo.ts) when nothing it depends on changed: then the tasks have
+ * no input values (`partial`), which is enough to plan, report and gc; a
+ * command that runs or shows tasks opens the session without the memo.
  */
 import { Cache } from './cache.ts';
-import { loadConfig, type LoadedConfig } from './config.ts';
-import { expandConfig, selectExperiments, type Expansion } from './expand.ts';
-import { buildGraph, type TaskGraph } from './graph.ts';
+import { loadConfig, selectExperiments, type LoadedConfig } from './config.ts';
+import type { Expansion } from './expand.ts';
+import { buildGraph, TaskGraph } from './graph.ts';
 import { loadKinds } from './kinds/index.ts';
+import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from './session-memo.ts';
 import type { Task, TaskKind } from './task.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -18,14 +24,44 @@ export interface Session {
   graph: TaskGraph;
   cache: Cache;
   kinds: Map<string, TaskKind>;
+  /** From the expansion memo: tasks without input values (and `expansion.specs` empty). */
+  partial: boolean;
 }
 
-export async function openSession(options: { config?: string; cwd?: string } = {}): Promise<Session> {
+export async function openSession(options: { config?: string; cwd?: string; memo?: boolean } = {}): Promise<Session> {
   const loaded = await loadConfig({ explicit: options.config, cwd: options.cwd });
-  const expansion = expandConfig(loaded, Object.keys(loaded.config.experiments));
+  const cache = new Cache(loaded.cacheDir);
+  const names = Object.keys(loaded.config.experiments);
+  let fingerprint: string | undefined;
+  if (options.memo === true) {
+    try {
+      fingerprint = memoFingerprint({
+        cwd: options.cwd ?? process.cwd(),
+        file: loaded.file,
+        config: loaded.config,
+        models: loaded.models,
+        engine: process.env['EXPT_ENGINE_VERSION'] ?? '',
+      });
+    } catch {
+      fingerprint = undefined; // a config value that cannot be hashed: no memo
+    }
+    const memo = fingerprint !== undefined ? readMemo(loaded.cacheDir, fingerprint) : undefined;
+    if (memo) {
+      const kinds = await loadKinds(memo.tasks.map((t) => t.kind));
+      const tasks: Task[] = memo.tasks.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label, value: undefined }])) }));
+      return { loaded, expansion: { specs: [], experiments: memo.experiments }, graph: new TaskGraph(tasks), cache, kinds, partial: true };
+    }
+  }
+  const { expandConfig } = await import('./expand.ts');
+  const recording = fingerprint !== undefined ? recordFs(() => expandConfig(loaded, names)) : { result: expandConfig(loaded, names), observations: [], complete: false };
+  const expansion = recording.result;
   const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
   const graph = buildGraph(expansion.specs, (k) => kinds.get(k)!.engine());
-  return { loaded, expansion, graph, cache: new Cache(loaded.cacheDir), kinds };
+  if (fingerprint !== undefined && recording.complete) {
+    const tasks: StoredTask[] = graph.order.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label }])) }));
+    writeMemo(loaded.cacheDir, { format: MEMO_FORMAT, fingerprint, observations: recording.observations, experiments: expansion.experiments, tasks });
+  }
+  return { loaded, expansion, graph, cache, kinds, partial: false };
 }
 
 export const FILTER_FIELDS = ['experiment', 'model', 'layer', 'arch', 'hw', 'fusion', 'variant', 'kind', 'id'] as const;

@@ -11,13 +11,19 @@
  * them may be one task (fusion at DRAM is no fusion), so dependencies are
  * looked up by id or alias.
  */
-import { fusedPairCost, type FusedPairCost } from '../../fusion/index.ts';
+import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
+import type { FusionFlags } from '../../fusion/rewrite.ts';
 import { sourceVersion } from '../engine-version.ts';
-import { flagsText, type FusedPairInput } from '../expand.ts';
+import type { FusedPairInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../task.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
 export const FUSED_PAIR_FORMAT = 'expt-fused-pair-v1';
+
+/** `-nef -lf -pwim` style text of the flags ('' for the defaults). */
+export function flagsText(flags: FusionFlags): string {
+  return [flags.noEFusion ? '-nef' : '', flags.lFusion ? '-lf' : '', flags.payWritebackInMatmul ? '-pwim' : ''].filter((x) => x !== '').join(' ');
+}
 
 export interface FusedPairResult {
   format: typeof FUSED_PAIR_FORMAT;
