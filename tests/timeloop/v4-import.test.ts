@@ -491,3 +491,30 @@ test('readTimeloopFiles reads either format', (t) => {
   const f = join(FIX, 'gemmini.yaml');
   t.deepEqual(JSON.parse(JSON.stringify(parseV4YamlText(readFileSync(f, 'utf8'), f))), parseYamlText(readFileSync(f, 'utf8'), f));
 });
+
+test('a v0.4 problem: instance values over the variables; instance keys the shape does not use are ignored', (t) => {
+  const problem = (instance: Record<string, unknown>) => ({
+    problem: {
+      version: 0.4,
+      shape: {
+        name: 'gemm',
+        dimensions: ['D', 'E', 'L'],
+        data_spaces: [
+          { name: 'Weights', projection: [[['D']], [['E']]] },
+          { name: 'Inputs', projection: [[['E']], [['L']]] },
+          { name: 'Outputs', projection: [[['D']], [['L']]], read_write: true },
+        ],
+      },
+      instance,
+    },
+  });
+  const got = V4(SMALL(''), {}, [{ variables: { EMBEDDING: 1024 } }, problem({ D: 'EMBEDDING * 3', E: 'EMBEDDING', L: 4096, H: 1, W: 1 })]);
+  t.deepEqual(got.problem?.bounds, [3072, 1024, 4096]);
+  t.true(got.warnings.some((w) => /problem\.instance\.H ignored/.test(w)));
+  // The problem's dimensions restrict the constraints.
+  t.deepEqual(got.problem?.dimensions, ['D', 'E', 'L']);
+  t.throws(() => V4(SMALL(''), {}, [problem({ D: 'EMBEDDING_3', E: 1, L: 1 })]), {
+    instanceOf: UserError,
+    message: /expected a number or an expression over the variables, got "EMBEDDING_3" \(unknown name 'EMBEDDING_3'\)/,
+  });
+});
