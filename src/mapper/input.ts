@@ -5,7 +5,7 @@
  */
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
-import type { Problem } from '../workload/problem.ts';
+import { withoutUnitTerms, type Problem } from '../workload/problem.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
@@ -32,7 +32,10 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
   if (!input.architecture) throw new UserError('missing the `architecture` block', where);
   if (!input.problem) throw new UserError('missing the `problem` block', where);
   if (!input.ert) throw new UserError('missing the `ERT` block (per-action energies)', where);
-  const { problem, architecture: arch, ert } = input;
+  const { architecture: arch, ert } = input;
+  // Unit dimensions inside projections change no count; without them a GEMM
+  // written in convolution form gets the closed form and exact pruning.
+  const problem = withoutUnitTerms(input.problem);
   const constraints = unconstrained(problem, arch);
   for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
     const block = input.raw[key];

@@ -67,3 +67,20 @@ export function isAxisAligned(problem: Problem): boolean {
   }
   return true;
 }
+
+/**
+ * The same problem with every size-1 dimension taken out of the projections
+ * (and ranks left without terms dropped). Such a term is always 0, so tiles,
+ * deltas and every count are unchanged; but a GEMM written in a
+ * convolution's 7- or 8-dimension form (R = S = N = Q = 1) becomes
+ * axis-aligned, which the closed-form analysis and the mapper's pruning need.
+ */
+export function withoutUnitTerms(problem: Problem): Problem {
+  return {
+    ...problem,
+    dataspaces: problem.dataspaces.map((ds) => ({
+      ...ds,
+      projection: ds.projection.map((rank) => rank.filter((t) => problem.bounds[t.dimension] > 1)).filter((rank) => rank.length > 0),
+    })),
+  };
+}
