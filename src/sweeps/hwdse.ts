@@ -72,6 +72,12 @@ export interface VariantOptions {
   readonly version?: StudyVersion;
   /** Where the presets live (default experiments/archs). */
   readonly dir?: string;
+  /**
+   * An SRAM deeper than the stored CACTI runs: `extrapolate` (default, see
+   * {@link extrapolatedSramActions}) or `clamp` (price it as the deepest
+   * stored run: a lower bound, for sensitivity checks).
+   */
+  readonly beyondCacti?: 'extrapolate' | 'clamp';
 }
 
 /** An architecture variant: a preset (usable wherever one is) plus what it was made from. */
@@ -192,8 +198,16 @@ export const CACTI_MAX_DEPTH = 65536;
  * HW-DSE configs needs it (accumulator_size × pe_rows = 262144 to 1048576
  * entries of 32 bits, 1–4 MiB); the study's Accelergy ran CACTI itself.
  */
-export function extrapolatedSramActions(attributes: Readonly<Record<string, unknown>>, componentName: string): { actions: EnergyAction[]; note: string } {
+export function extrapolatedSramActions(
+  attributes: Readonly<Record<string, unknown>>,
+  componentName: string,
+  how: 'extrapolate' | 'clamp' = 'extrapolate',
+): { actions: EnergyAction[]; note: string } {
   const depth = Number(attributes['depth']);
+  if (how === 'clamp') {
+    const at = estimateComponent('SRAM', { ...attributes, depth: CACTI_MAX_DEPTH, entries: CACTI_MAX_DEPTH }, { componentName });
+    return { actions: [...at.actions], note: `${componentName}: depth ${depth} is beyond the stored CACTI runs (≤ ${CACTI_MAX_DEPTH}); priced as depth ${CACTI_MAX_DEPTH} (clamped)` };
+  }
   const at = (d: number) => estimateComponent('SRAM', { ...attributes, depth: d, entries: d }, { componentName });
   const lo = at(CACTI_MAX_DEPTH / 4);
   const hi = at(CACTI_MAX_DEPTH);
@@ -213,6 +227,7 @@ function build(
   id: string,
   targets: ConstraintTarget[],
   meta: Omit<HwdseVariant, keyof ArchitecturePreset | 'targets' | 'notes'>,
+  beyondCacti: 'extrapolate' | 'clamp' = 'extrapolate',
 ): HwdseVariant {
   const input = importTimeloopDocuments([{ file: `${preset.file} (${id})`, doc }]);
   const arch = input.architecture!;
@@ -222,13 +237,14 @@ function build(
   const classes: Record<string, string> = {};
   for (const s of arch.storage) {
     if (s.className === 'SRAM' && Number(s.attributes['depth']) > CACTI_MAX_DEPTH && !overrides[s.name]) {
-      const x = extrapolatedSramActions(s.attributes, s.name);
+      const x = extrapolatedSramActions(s.attributes, s.name, beyondCacti);
       overrides[s.name] = x.actions;
       classes[s.name] = 'SRAM (extrapolated)';
       notes.push(x.note);
     }
   }
   const ert = estimateArchitecture(arch, { overrides, classes }).ert;
+  if (notes.length > 0 && beyondCacti === 'clamp') id = `${id}-clamped`;
   return { ...meta, id, file: preset.file, arch, ert, energyFile: preset.energyFile, overrides, constraints: { targets }, targets, notes };
 }
 
@@ -266,7 +282,7 @@ export function gemminiVariant(config: GemminiHwConfig, kind: LayerKindForArch, 
     setAttributes(doc, 'MAC', { meshX: cols, meshY: rows });
     const targets = mode === 'study' ? studyGemminiMatmulTargets(config, version) : fixedGemminiMatmulTargets(targetList(preset.constraints, preset.file), config.dataflow);
     const id = variantId('gemmini', [`${rows}x${cols}`, config.dataflow, `sp${config.scratchpad_size}`, `bw${config.scratchpad_bandwidth}`, `acc${config.accumulator_size}`, `bw${config.accumulator_bandwidth}`, mode, version]);
-    return build(preset, doc, id, targets, { base: 'gemmini', kind, mode, version, dataflow: config.dataflow });
+    return build(preset, doc, id, targets, { base: 'gemmini', kind, mode, version, dataflow: config.dataflow }, options.beyondCacti);
   }
   const preset = basePreset('gemmini-no', options.dir);
   const doc = cloneDoc(readYamlFile(preset.file));
@@ -282,7 +298,7 @@ export function gemminiVariant(config: GemminiHwConfig, kind: LayerKindForArch, 
   const columns = mode === 'study' ? accEntries : Math.min(accEntries, Math.floor(config.scratchpad_size / 2));
   const targets = normopTargets(targetList(preset.constraints, preset.file), 'Accumulator', Math.floor(columns / config.rf_size), config.rf_size);
   const id = variantId('gemmini-no', [`sp${config.scratchpad_size}`, `bw${config.scratchpad_bandwidth}`, `acc${accEntries}`, `bw${config.accumulator_bandwidth * rows}`, `rf${config.rf_size}`, mode]);
-  return build(preset, doc, id, targets, { base: 'gemmini-no', kind, mode, version, dataflow: config.dataflow });
+  return build(preset, doc, id, targets, { base: 'gemmini-no', kind, mode, version, dataflow: config.dataflow }, options.beyondCacti);
 }
 
 /** The NO preset's constraints with the config's capacity and register-file size. */
@@ -344,7 +360,7 @@ export function pimVariant(config: PimHwConfig, kind: LayerKindForArch, options:
     const base = targetList(preset.constraints, preset.file);
     const targets = mode === 'study' ? studyPimMatmulTargets(base, config) : fixedPimMatmulTargets(base, config);
     const id = variantId('pim', [`${rows}x${cols}`, config.dataflow, `glb${config.shared_glb_size}`, `bw${config.shared_glb_bandwidth}`, mode]);
-    return build(preset, doc, id, targets, { base: 'pim', kind, mode, version, dataflow: config.dataflow });
+    return build(preset, doc, id, targets, { base: 'pim', kind, mode, version, dataflow: config.dataflow }, options.beyondCacti);
   }
   const preset = basePreset('pim-no', options.dir);
   const doc = cloneDoc(readYamlFile(preset.file));
@@ -353,7 +369,7 @@ export function pimVariant(config: PimHwConfig, kind: LayerKindForArch, options:
   for (const rf of ['Registers_Outputs', 'Registers_Inputs']) setAttributes(doc, rf, { depth: config.rf_size, entries: config.rf_size });
   const targets = normopTargets(targetList(preset.constraints, preset.file), 'shared_glb', Math.floor(config.shared_glb_size / (config.rf_size * 2)), config.rf_size);
   const id = variantId('pim-no', [`glb${config.shared_glb_size}`, `bw${config.shared_glb_bandwidth}`, `imc${config.IMC_buffer_bandwidth}`, `rf${config.rf_size}`]);
-  return build(preset, doc, id, targets, { base: 'pim-no', kind, mode, version, dataflow: config.dataflow });
+  return build(preset, doc, id, targets, { base: 'pim-no', kind, mode, version, dataflow: config.dataflow }, options.beyondCacti);
 }
 
 /** The variant's constraints read against a problem (as `presetConstraints` reads a preset's). */

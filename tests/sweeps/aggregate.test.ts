@@ -11,6 +11,7 @@ import { correctAggregate, kendallTau, paretoFront, ranks, spearman, studyAggreg
 import { GEMMINI_CONFIG_KEYS, GEMMINI_HWDSE_TABLE_2024_05_08 } from '../../src/sweeps/hwdse.ts';
 import { hwdseSummaryTable, markdownTable, prettyTable, pyCenter } from '../../src/sweeps/table.ts';
 import { scatterSvg } from '../../src/sweeps/svg.ts';
+import { compareWithStudy, comparisonMarkdown, hwdseParetoSvg } from '../../src/sweeps/hwdse-report.ts';
 import { sharedDir } from '../helpers/golden.ts';
 
 // Two layers: A once (2 uJ, 100 cycles, 50%), B per head × 4 (1 uJ, 300 cycles, 100%).
@@ -113,4 +114,34 @@ test('Pareto SVG: one marker per finite point, the front filled, ∞ counted', (
   t.is((svg.match(/\(Pareto\)/g) ?? []).length, 2);
   t.regex(svg, /a &lt; b/);
   t.regex(svg, /1 point\(s\) with no valid mapping not shown/);
+});
+
+test('comparison with the study: ranks, ratios and ρ (a run that equals the study has ρ = 1)', (t) => {
+  const results = GEMMINI_HWDSE_TABLE_2024_05_08.map((r, index) => ({
+    index,
+    config: { ...r.config },
+    layers: [],
+    study: { ...r.study },
+    correct: { energy_pJ: r.study.energy, cycles: r.study.cycles, utilization: r.study.utilization / 100, edp_J_cycle: r.study.energy * 1e-12 * r.study.cycles },
+    notes: [],
+    wallMs: 0,
+  }));
+  const c = compareWithStudy(results);
+  t.is(c.rows.length, 15);
+  t.is(c.rho, 1);
+  t.is(c.rhoEnergy, 1);
+  t.true(c.rows.every((r) => r.energyRatio === 1 && r.cyclesRatio === 1));
+  // #2 and #3 tie in the study (EDP-sum 2,176,000): they share rank 2.5.
+  t.deepEqual(
+    c.rows.slice(0, 4).map((r) => r.studyRank),
+    [1, 2.5, 2.5, 4],
+  );
+  // One config that failed on our side ranks last.
+  results[0] = { ...results[0], study: { ...results[0].study, edp: Infinity } };
+  const d = compareWithStudy(results);
+  t.is(d.rows[0].oursRank, 15);
+  t.is(d.mappedCount, 14);
+  t.true(d.rho < 1);
+  t.regex(comparisonMarkdown(d).split('\n')[2], /^\| 1 \| 32×16 WS, SP 512 KiB\/16, acc 32768\/4 \| 2\.0608e\+6 \| ∞ \| 15 \|/);
+  t.true(hwdseParetoSvg(d).includes('study (2024-05-08)'));
 });
