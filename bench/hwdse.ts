@@ -5,7 +5,7 @@
  * the study's format, the rank correlation of our EDP ranking with the
  * study's (`hwdse_spearman_rho: X`) and timings; then, for comparison, the
  * same configs under the fixed constraints and under the study's HEAD
- * constraints; then the cross-architecture study's GEMMs.
+ * constraints; the PIM HW-DSE; then the cross-architecture study's GEMMs.
  *
  * Options:
  *   --mode study|fixed       constraints of the headline run (default study)
@@ -13,6 +13,8 @@
  *   --effort N               local-search effort per layer (default 20000)
  *   --exhaustive             exhaustive search instead (minutes)
  *   --no-variants            skip the fixed / HEAD comparison runs
+ *   --no-pim                 skip the PIM HW-DSE (6 configs of transformer_pim)
+ *   --configs json|hardcoded also run the study's hw_configs.json (20) or hard-coded (6) Gemmini lists
  *   --no-cross-arch          skip the cross-architecture part
  *   --mapper TLD|TLL|TLE     cross-architecture mapper preset (default TLD)
  *   --archs a,b              cross-architecture presets (default eyeriss,simba-right,tpu,gemmini)
@@ -27,8 +29,12 @@ import {
   CROSS_ARCH_CONVS,
   CROSS_ARCH_GEMMS,
   GEMMINI_CONFIG_KEYS,
+  GEMMINI_HARDCODED_CONFIGS,
   GEMMINI_HWDSE_2024_05_08_CONFIGS,
+  GEMMINI_JSON_CONFIGS,
   MAPPER_PRESETS,
+  PIM_CONFIGS,
+  PIM_CONFIG_KEYS,
   comparisonMarkdown,
   compareWithStudy,
   crossArchTable,
@@ -124,6 +130,31 @@ export function main(argv: string[]): number {
       console.log(`hwdse_${id}_unmapped_configs: ${r.comparison.rows.length - r.comparison.mappedCount}`);
       console.log(`hwdse_${id}_wall_s: ${r.seconds.toFixed(2)}`);
     }
+  }
+
+  const extra = option(argv, '--configs');
+  if (extra === 'json' || extra === 'hardcoded') {
+    // Other Gemmini config lists of the study (no results to compare with).
+    const configs = extra === 'json' ? GEMMINI_JSON_CONFIGS : GEMMINI_HARDCODED_CONFIGS;
+    const t0 = performance.now();
+    const res = runHwdse(configs, { mode, version, mapper });
+    console.log('');
+    console.log(`# Gemmini HW-DSE over the study's ${extra === 'json' ? 'hw_configs.json (20)' : 'hard-coded list (6)'}, ${mode} constraints at ${version}:`);
+    console.log(hwdseSummaryTable(summaryRows(res), GEMMINI_CONFIG_KEYS));
+    console.log(`hwdse_${extra}_unmapped_configs: ${res.filter((r) => !Number.isFinite(r.study.edp)).length}`);
+    console.log(`hwdse_${extra}_wall_s: ${((performance.now() - t0) / 1000).toFixed(2)}`);
+  }
+
+  if (!argv.includes('--no-pim')) {
+    // The PIM HW-DSE (transformer_pim/hwdse_run.py): 6 configs, WS; no study results to compare with.
+    const t0 = performance.now();
+    const pim = runHwdse(PIM_CONFIGS, { mode, version, mapper });
+    console.log('');
+    console.log(`# PIM HW-DSE (${mode} constraints), BERT-large KTQ + VScores + softmax × 16 heads, the study's aggregation:`);
+    console.log(hwdseSummaryTable(summaryRows(pim), PIM_CONFIG_KEYS));
+    const best = [...pim].sort((a, b) => a.correct.edp_J_cycle - b.correct.edp_J_cycle)[0];
+    console.log(`pim_best_by_correct_edp: config ${best.index} (${best.config.pe_rows}x${best.config.pe_cols}, glb ${best.config.shared_glb_size})`);
+    console.log(`pim_hwdse_wall_s: ${((performance.now() - t0) / 1000).toFixed(2)}`);
   }
 
   if (!argv.includes('--no-cross-arch')) {

@@ -22,6 +22,7 @@ import {
   parseGemminiConfigs,
   parsePimConfigs,
   pimVariant,
+  runHwdse,
   studyGemminiMatmulTargets,
   variantConstraints,
   type GemminiHwConfig,
@@ -296,4 +297,28 @@ test('NO cycle identity: 671,088,768 = 16 × (2 × 4,194,304 + 33,554,432 + 8) o
   const fast = mapOnPreset(gemminiVariant(cfg(), 'matmul', { mode: 'study', version: '2024-05-08' }), ktq.problem, { metrics: ['delay', 'energy'], effort: 3000 });
   t.is(fast.evaluation!.summary.cycles, 4_210_692);
   t.is(fast.evaluation!.storage.find((x) => x.name === 'Scratchpad')!.cycles, 4_210_688);
+});
+
+test('runHwdse: the study aggregation of #9 carries the identity; identical (variant, layer) pairs are mapped once', (t) => {
+  const c9 = GEMMINI_HWDSE_TABLE_2024_05_08.find((r) => r.rank === 9)!;
+  const res = runHwdse([c9.config, { ...c9.config, dataflow: 'OS' }], { mode: 'study', version: '2024-05-08', mapper: { effort: 3000 } });
+  t.is(res[0].study.cycles, 671_088_768);
+  t.is(res[0].study.utilization, 100);
+  t.is(res[0].correct.cycles, 671_088_768);
+  t.deepEqual(
+    res[0].layers.map((l) => [l.layer, l.weight, l.reused]),
+    [
+      ['KTQ', 16, false],
+      ['VScores', 16, false],
+      ['softmax', 16, false],
+    ],
+  );
+  // The NO variant does not depend on the dataflow: the second config reuses its softmax.
+  t.deepEqual(
+    res[1].layers.map((l) => l.reused),
+    [false, false, true],
+  );
+  // EDP-sum < EDP of the sums.
+  t.true(res[0].study.edp < res[0].correct.edp_J_cycle);
+  t.is(res[0].notes.length, 1, 'the NO accumulator (524288 entries) is extrapolated');
 });
