@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Evaluation } from '../../src/model/result.ts';
+import { COUNT_FIELDS } from '../../src/timeloop/fidelity.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const sharedDir = resolve(repoRoot, '..', 'shared');
@@ -39,17 +40,7 @@ export function readExpected(c: GoldenCase): Expected {
   return JSON.parse(readFileSync(join(c.dir, 'expected.json'), 'utf8'));
 }
 
-const EXACT_DS = [
-  'partition_size',
-  'utilized_capacity',
-  'utilized_instances',
-  'utilized_clusters',
-  'reads',
-  'fills',
-  'updates',
-  'temporal_reductions',
-  'address_generations',
-] as const;
+const EXACT_DS = COUNT_FIELDS;
 const ENERGY_DS = ['energy_per_instance_pJ', 'energy_pJ'] as const;
 const RATE_DS = ['read_bandwidth_per_instance', 'write_bandwidth_per_instance'] as const;
 

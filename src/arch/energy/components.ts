@@ -59,6 +59,7 @@ export interface Context {
   readonly notes: Set<string>;
 }
 
+
 export const DEFAULT_CYCLE_SECONDS = 1.2e-9;
 
 function lazy<T>(f: () => T): () => T {
@@ -283,6 +284,25 @@ function noTableRow(className: string, attrs: Attributes, ctx: Context, where: W
 
 type Sub = (className: string, attrs: Record<string, unknown>) => Component;
 
+/**
+ * A smartbuffer: its storage plus two address generators (intadders of
+ * log2(depth) bits); every access also costs one address addition.
+ */
+function withAddressGenerators(storage: Component, sub: Sub, depth: number, where: Where): Omit<Component, 'className'> {
+  const bits = addressBits(depth);
+  const adder = sub('intadder', { n_bits: bits, precision: bits, datawidth: bits });
+  const write = () => storage.energy('write') + adder.energy('add');
+  return {
+    ...fixedActions(['write', 'read', 'leak', 'update'], where, {
+      write,
+      read: () => storage.energy('read') + adder.energy('add'),
+      leak: () => storage.energy('leak') + 2 * adder.energy('leak'),
+      update: write,
+    }),
+    area: () => storage.area() + 2 * adder.area(),
+  };
+}
+
 interface CompoundDef {
   /** Default attributes (overridden by the given ones). */
   readonly defaults?: Readonly<Record<string, unknown>>;
@@ -370,18 +390,7 @@ const COMPOUNDS: Readonly<Record<string, CompoundDef>> = {
         );
       }
       const storage = sub('regfile', { width: a['memory_width'], depth: a['memory_depth'], n_rdwr_ports: a['n_rdwr_ports'] });
-      const bits = addressBits(n(a, 'depth', where));
-      const adder = sub('intadder', { n_bits: bits, precision: bits, datawidth: bits });
-      const write = () => storage.energy('write') + adder.energy('add');
-      return {
-        ...fixedActions(['write', 'read', 'leak', 'update'], where, {
-          write,
-          read: () => storage.energy('read') + adder.energy('add'),
-          leak: () => storage.energy('leak') + 2 * adder.energy('leak'),
-          update: write,
-        }),
-        area: () => storage.area() + 2 * adder.area(),
-      };
+      return withAddressGenerators(storage, sub, n(a, 'depth', where), where);
     },
   },
 
@@ -394,18 +403,7 @@ const COMPOUNDS: Readonly<Record<string, CompoundDef>> = {
         ctx.notes.add(`smartbuffer_SRAM: n_banks ${a['n_banks']} not passed to its SRAM (the study's YAML), costed with 1 bank`);
       }
       const storage = sub('SRAM', { width: a['width'], depth: a['depth'], n_rw_ports: a['n_rw_ports'] });
-      const bits = addressBits(n(a, 'depth', where));
-      const adder = sub('intadder', { n_bits: bits, precision: bits, datawidth: bits });
-      const write = () => storage.energy('write') + adder.energy('add');
-      return {
-        ...fixedActions(['write', 'read', 'leak', 'update'], where, {
-          write,
-          read: () => storage.energy('read') + adder.energy('add'),
-          leak: () => storage.energy('leak') + 2 * adder.energy('leak'),
-          update: write,
-        }),
-        area: () => storage.area() + 2 * adder.area(),
-      };
+      return withAddressGenerators(storage, sub, n(a, 'depth', where), where);
     },
   },
 
