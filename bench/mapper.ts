@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- mapper [--no-exhaustive]`: the study's eight reference
+ * `npm run bench -- mapper [--no-exhaustive] [--no-imperfect]`: the study's eight reference
  * mapper runs (../shared/golden/paper-*): per case, the default local search
  * and the exhaustive search on one core — wall time, EDP, the ratio to the
  * better of Timeloop's mapper and the study's run, the ratio between the two
  * searches, and the time until the search first matched Timeloop's EDP.
  * Timeloop's own wall time on this machine (mapper-expected.json) is the
- * baseline the speedup is measured against.
+ * baseline the speedup is measured against. Then the same local search with
+ * imperfect factors (`expt map --imperfect`): its wall time and its EDP over
+ * the perfect-factor search's, measured in the same run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { goldenCases } from '../tests/helpers/golden.ts';
 
 export function main(argv: string[]): number {
   const withExhaustive = !argv.includes('--no-exhaustive');
+  const withImperfect = !argv.includes('--no-imperfect');
   let worstRatio = 0;
   let totalLocal = 0;
   let totalTimeloop = 0;
@@ -48,6 +51,17 @@ export function main(argv: string[]): number {
       console.log(`${id}_exhaustive_wall_s: ${exS.toFixed(3)}`);
       console.log(`${id}_exhaustive_mappings: ${ex.stats.evaluated}`);
       console.log(`${id}_local_over_exhaustive_edp: ${(lsEdp / exEdp).toFixed(6)}`);
+    }
+    if (withImperfect) {
+      const t2 = performance.now();
+      const imperfectSpace = new MapSpace(job.problem, job.arch, job.constraints, { imperfect: 'spatial' });
+      const im = localSearch(imperfectSpace, ctx, { metrics: job.metrics, effort: 10_000 });
+      const imS = (performance.now() - t2) / 1000;
+      const imEdp = im.energy * 1e-12 * im.cycles;
+      console.log(`${id}_imperfect_wall_s: ${imS.toFixed(3)}`);
+      console.log(`${id}_imperfect_edp_J_cycle: ${imEdp.toExponential(5)}`);
+      console.log(`${id}_imperfect_over_local_edp: ${(imEdp / lsEdp).toFixed(4)}`);
+      console.log(`${id}_imperfect_over_target_edp: ${(imEdp / target).toFixed(4)}`);
     }
   }
   console.log(`worst_local_over_target_edp: ${worstRatio.toFixed(4)}`);

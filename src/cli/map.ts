@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
 import { readMapperJob } from '../mapper/input.ts';
-import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
+import { InfeasibleMapspaceError, MapSpace, type ImperfectMode } from '../mapper/mapspace.ts';
 import { exhaustiveSearch, localSearch, type Metric, type SearchResult } from '../mapper/search.ts';
 import { parallelSearch } from '../mapper/parallel.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
@@ -30,6 +30,10 @@ export function mapUsage(): string {
     '  --objective M[,M...]  edp (default), energy, delay; a list is lexicographic',
     '                        (default: mapper.optimization_metrics, else edp)',
     '  --exhaustive          visit the whole map space (proves the optimum)',
+    '  --imperfect           also imperfect factors: spatial loops take any factor up to',
+    '                        their fanout (and loops with a `remainders: n` constraint up',
+    "                        to n, as Timeloop's 'ruby' map space, which mapspace.template:",
+    '                        ruby selects alone), the last iteration doing the rest',
     '  --effort N            factor splits the local search may visit (default 10000)',
     '  --budget T            wall-time cap, e.g. 10s or 500ms (default 10s; exhaustive: none)',
     '  --seed N              seed of the local search restarts (default 1)',
@@ -57,6 +61,7 @@ export async function runMap(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         objective: { type: 'string' },
         exhaustive: { type: 'boolean' },
+        imperfect: { type: 'boolean' },
         effort: { type: 'string' },
         budget: { type: 'string' },
         seed: { type: 'string' },
@@ -93,9 +98,10 @@ export async function runMap(argv: string[]): Promise<number> {
     if (error instanceof MissingEnergyError) throw new UserError(`no energy table for component '${error.component}'`, positionals.join(', '), 'ERT');
     throw error;
   }
+  const imperfect: ImperfectMode = values.imperfect ? 'spatial' : job.template === 'ruby' ? 'ruby' : 'off';
   let space: MapSpace;
   try {
-    space = new MapSpace(job.problem, job.arch, job.constraints);
+    space = new MapSpace(job.problem, job.arch, job.constraints, { imperfect });
   } catch (error) {
     if (error instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${error.message}`, positionals.join(', '), 'mapspace_constraints');
     throw error;
@@ -110,7 +116,7 @@ export async function runMap(argv: string[]): Promise<number> {
   const algorithm = values.exhaustive ? 'exhaustive' : 'local-search';
   const result: SearchResult =
     jobs > 1
-      ? await parallelSearch({ files: positionals, algorithm, metrics, effort, seed, restarts, budgetMs }, jobs)
+      ? await parallelSearch({ files: positionals, algorithm, metrics, effort, seed, restarts, budgetMs, imperfect }, jobs)
       : values.exhaustive
         ? exhaustiveSearch(space, ctx, { metrics, budgetMs })
         : localSearch(space, ctx, { metrics, budgetMs, effort, seed, restarts });
@@ -142,6 +148,8 @@ export async function runMap(argv: string[]): Promise<number> {
     valid: result.stats.valid,
     pruned: result.stats.pruned,
     factor_splits: result.stats.factorizations,
+    imperfect,
+    exact_evaluations: result.stats.exactEvaluations,
     wall_time_s: result.stats.wallMs / 1000,
     effort: values.exhaustive ? null : effort,
     seed: values.exhaustive ? null : seed,
@@ -164,6 +172,9 @@ export async function runMap(argv: string[]): Promise<number> {
   out.push(`  Algorithm   : ${search.algorithm}${search.complete ? ' (whole map space visited: optimal under the model)' : ''}`);
   out.push(`  Objective   : ${metrics.join(', ')}`);
   out.push(`  Evaluated   : ${search.evaluated} mappings (${search.valid} valid) over ${search.factor_splits} factor splits; ${search.pruned} splits pruned`);
+  if (imperfect !== 'off') {
+    out.push(`  Imperfect   : ${imperfect === 'spatial' ? 'spatial loops up to their fanout, and loops with remainders' : "loops with remainders (Timeloop's ruby)"}; ${search.exact_evaluations} imperfect candidates re-evaluated exactly`);
+  }
   out.push(`  Wall time   : ${search.wall_time_s.toFixed(3)} s`);
   out.push(`  EDP         : ${formatScientific(evaluation.summary.edp_J_cycle)} J*cycle`);
   for (const w of search.warnings) out.push(`  Note        : ${w}`);

@@ -18,6 +18,12 @@ export interface LoopConstraint {
   prefix: number[];
   /** Dimensions that must be outermost (listed innermost first). */
   suffix: number[];
+  /**
+   * Timeloop's `remainders: n` (read by its 'ruby' map space only): this
+   * loop may take any factor up to n, not only divisors, the last iteration
+   * doing the rest (an imperfect factorization).
+   */
+  remainders?: number;
 }
 
 /** A timeloopfe `maximize_dims` macro, resolved into exact factors before the search. */
@@ -126,6 +132,13 @@ export function addConstraints(
             loop.min[d] = v;
           }
         }
+      }
+      const remainders = e['remainders'];
+      if (remainders !== undefined) {
+        if (typeof remainders !== 'number' || !Number.isInteger(remainders) || remainders < 1) {
+          fail(`${path}.remainders`, `expected a positive whole number, got ${JSON.stringify(remainders)}`);
+        }
+        loop.remainders = remainders as number;
       }
       const perm = e['permutation'];
       if (perm !== undefined) {

@@ -20,6 +20,11 @@ export interface MapperJob {
   metrics: Metric[];
   /** Settings read from the `mapper` block that were not applied, with why. */
   ignoredSettings: string[];
+  /**
+   * Timeloop's map-space template (`mapspace.template`): 'ruby' lets loops
+   * with a `remainders` constraint take imperfect factors, 'uber' does not.
+   */
+  template: 'uber' | 'ruby';
 }
 
 const METRICS: Record<string, Metric> = { edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' };
@@ -42,6 +47,14 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
     if (block) addConstraints(constraints, block.value, problem, arch, { file: block.file, path: key });
   }
   resolveMaximizeDims(constraints, problem, arch, files.join(', '));
+  let template: 'uber' | 'ruby' = 'uber';
+  for (const key of ['mapspace', 'mapspace_constraints']) {
+    const block = input.raw[key];
+    const value = block && typeof block.value === 'object' && block.value !== null && !Array.isArray(block.value) ? (block.value as Record<string, unknown>)['template'] : undefined;
+    if (value === undefined) continue;
+    if (value !== 'uber' && value !== 'ruby') throw new UserError(`unsupported map-space template ${JSON.stringify(value)} (expected uber or ruby)`, block!.file, `${key}.template`);
+    template = value;
+  }
   let metrics: Metric[] = ['edp'];
   const ignoredSettings: string[] = [];
   const mapper = input.raw['mapper'];
@@ -60,5 +73,5 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
       if (m[k] !== undefined) ignoredSettings.push(`${k}: ${JSON.stringify(m[k])} (Timeloop's random-search setting; expt searches the map space deterministically)`);
     }
   }
-  return { problem, arch, ert, constraints, metrics, ignoredSettings };
+  return { problem, arch, ert, constraints, metrics, ignoredSettings, template };
 }

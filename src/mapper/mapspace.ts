@@ -47,10 +47,59 @@ function permutations<T>(items: readonly T[]): T[][] {
 
 export class InfeasibleMapspaceError extends Error {}
 
+/**
+ * Which loops may take a factor that does not divide what is left of their
+ * dimension (an imperfect factorization, the last iteration doing the rest):
+ * - `off`: none (Timeloop's 'uber' map space);
+ * - `ruby`: the loops whose constraint has `remainders: n`, up to n
+ *   (Timeloop's 'ruby' map space; without any `remainders` it is 'uber');
+ * - `spatial`: those, and every spatial loop up to its fanout — where
+ *   imperfect factors pay off, filling a 14-wide array with a dimension of 1024.
+ */
+export type ImperfectMode = 'off' | 'ruby' | 'spatial';
+
+export interface MapSpaceOptions {
+  imperfect?: ImperfectMode;
+}
+
+/**
+ * Last-iteration bounds of a factor vector (outermost first) covering n
+ * points: the digits of n − 1 in the mixed radix of the factors, plus one.
+ * This is how Timeloop's 'ruby' reads a (factor, residual) chain: an inner
+ * loop runs to its residual only while every outer loop of its dimension is
+ * in its last iteration. Returns null if the factors do not cover exactly
+ * n points without an idle outer loop.
+ */
+export function residualsOf(n: number, factors: readonly number[]): number[] | null {
+  const out = new Array<number>(factors.length).fill(1);
+  let x = n - 1;
+  for (let s = factors.length - 1; s >= 0; s--) {
+    const f = factors[s];
+    out[s] = (x % f) + 1;
+    x = Math.floor(x / f);
+  }
+  if (x !== 0) return null;
+  // An outer loop whose last iteration is its first never runs past it.
+  for (let s = 0; s < factors.length; s++) {
+    if (factors[s] === 1) continue;
+    if (out[s] === 1) return null;
+    break;
+  }
+  return out;
+}
+
 export class MapSpace {
   readonly slots: Slot[] = [];
   /** Per dimension: every admissible vector of factors over `slots`. */
   readonly allocations: number[][][];
+  /**
+   * Per dimension, parallel to `allocations`: the last-iteration bound of
+   * each loop, or null for a perfect split (every residual = its factor).
+   */
+  readonly residuals: (number[] | null)[][];
+  readonly imperfect: ImperfectMode;
+  /** Slots that may take imperfect factors, with the largest factor allowed. */
+  readonly imperfectBound: (number | undefined)[];
   /** Every admissible keep matrix [level][dataspace]. */
   readonly keepChoices: boolean[][][];
   readonly fanX: number[];
@@ -63,8 +112,10 @@ export class MapSpace {
     readonly problem: Problem,
     readonly arch: Architecture,
     readonly constraints: MapspaceConstraints,
+    options: MapSpaceOptions = {},
   ) {
     const nL = arch.storage.length;
+    this.imperfect = options.imperfect ?? 'off';
     this.fanX = [];
     this.fanY = [];
     for (let i = 0; i < nL; i++) {
@@ -80,14 +131,27 @@ export class MapSpace {
     }
     this.relevant = problem.dataspaces.map((ds) => problem.dimensions.map((_, d) => ds.projection.some((rank) => rank.some((t) => t.dimension === d))));
     this.orderClassesExact = isAxisAligned(problem);
-    this.allocations = problem.dimensions.map((_, d) => this.dimensionAllocations(d));
+    this.imperfectBound = this.slots.map((slot) => {
+      if (this.imperfect === 'off') return undefined;
+      const r = slot.constraint.remainders;
+      if (this.imperfect === 'spatial' && slot.spatial) return Math.max(r ?? 0, slot.fanout);
+      return r;
+    });
+    this.allocations = [];
+    this.residuals = [];
+    problem.dimensions.forEach((_, d) => {
+      const { factors, residuals } = this.dimensionAllocations(d);
+      this.allocations.push(factors);
+      this.residuals.push(residuals);
+    });
     this.keepChoices = this.enumerateKeeps();
   }
 
-  private dimensionAllocations(d: number): number[][] {
+  private dimensionAllocations(d: number): { factors: number[][]; residuals: (number[] | null)[] } {
     const n = this.problem.bounds[d];
     const out: number[][] = [];
     const cur = new Array<number>(this.slots.length).fill(1);
+    const imperfectHere = this.imperfectBound.some((b) => b !== undefined && b > 1);
     const fits = (slot: Slot, f: number) => {
       const c = slot.constraint;
       if (c.exact[d] !== undefined && c.exact[d] !== f) return false;
@@ -111,7 +175,8 @@ export class MapSpace {
       }
       cur[i] = 1;
     };
-    rec(0, n);
+    if (imperfectHere) this.imperfectSplits(d, n, fits, out);
+    else rec(0, n);
     if (out.length === 0) {
       const parts = this.slots
         .map((s) => {
@@ -126,7 +191,62 @@ export class MapSpace {
         `no split of dimension ${this.problem.dimensions[d]}=${n} over the loops satisfies the constraints${parts.length ? ` (${parts.join('; ')})` : ''}`,
       );
     }
-    return out;
+    const residuals = out.map((f) => {
+      const r = residualsOf(n, f);
+      return r && r.some((x, s) => x !== f[s]) ? r : null;
+    });
+    return { factors: out, residuals };
+  }
+
+  /**
+   * Splits with imperfect factors, built from the innermost loop outwards:
+   * a loop takes a divisor of the count m still to cover, or, where allowed,
+   * any factor f up to its bound, leaving ceil(m / f) to the loops above.
+   * Among the factors that leave the same count above, only the smallest is
+   * kept: it does the same iterations on fewer instances or a smaller tile.
+   * The outermost loop takes what is left.
+   */
+  private imperfectSplits(d: number, n: number, fits: (slot: Slot, f: number) => boolean, out: number[][]): void {
+    const S = this.slots.length;
+    const cur = new Array<number>(S).fill(1);
+    const seen = new Set<string>();
+    const rec = (s: number, m: number) => {
+      const slot = this.slots[s];
+      if (s === 0) {
+        if (!fits(slot, m)) return;
+        cur[0] = m;
+        const key = cur.join(',');
+        if (!seen.has(key) && residualsOf(n, cur)) {
+          seen.add(key);
+          out.push(cur.slice());
+        }
+        cur[0] = 1;
+        return;
+      }
+      const choices = new Set(divisors(m));
+      const bound = this.imperfectBound[s];
+      if (bound !== undefined) {
+        let lastAbove = -1;
+        for (let f = 2; f <= Math.min(bound, m); f++) {
+          const above = Math.ceil(m / f);
+          if (above === lastAbove) continue;
+          lastAbove = above;
+          choices.add(f);
+        }
+      }
+      for (const f of [...choices].sort((a, b) => a - b)) {
+        if (!fits(slot, f)) continue;
+        cur[s] = f;
+        rec(s - 1, Math.ceil(m / f));
+      }
+      cur[s] = 1;
+    };
+    rec(S - 1, n);
+    // Same order as the perfect enumeration: lexicographic, outermost first.
+    out.sort((a, b) => {
+      for (let i = 0; i < S; i++) if (a[i] !== b[i]) return a[i] - b[i];
+      return 0;
+    });
   }
 
   private enumerateKeeps(): boolean[][][] {

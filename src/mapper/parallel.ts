@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Metric, SearchResult } from './search.ts';
+import type { ImperfectMode } from './mapspace.ts';
 import { mergeResults } from './search.ts';
 
 export interface ParallelSearchRequest {
@@ -18,6 +19,7 @@ export interface ParallelSearchRequest {
   seed: number;
   restarts: number;
   budgetMs?: number;
+  imperfect?: ImperfectMode;
 }
 
 export interface WorkerRequest extends ParallelSearchRequest {

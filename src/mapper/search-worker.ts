@@ -8,7 +8,7 @@ import type { WorkerRequest } from './parallel.ts';
 
 const req = workerData as WorkerRequest;
 const job = readMapperJob(req.files);
-const space = new MapSpace(job.problem, job.arch, job.constraints);
+const space = new MapSpace(job.problem, job.arch, job.constraints, { imperfect: req.imperfect });
 const ctx = prepareModel(job.problem, job.arch, job.ert);
 const result =
   req.algorithm === 'exhaustive'

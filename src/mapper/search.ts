@@ -41,6 +41,8 @@ export interface SearchStats {
   prunedBy: Record<string, number>;
   /** Milliseconds until the best EDP first reached `targetEdp` (null if never or not asked). */
   reachedTargetMs: number | null;
+  /** Imperfect candidates re-evaluated with the exact model after the surrogate's ranking. */
+  exactEvaluations: number;
 }
 
 export interface SearchResult {
@@ -51,6 +53,14 @@ export interface SearchResult {
   cycles: number;
   stats: SearchStats;
 }
+
+/**
+ * Imperfect candidates kept per restart for the exact model. The padded
+ * surrogate ranks them well (on the study's Eyeriss layers its best was the
+ * exact best with 1, 2 or 4 kept), and an exact evaluation of a large
+ * imperfect mapping takes the general nest walk (~0.1 s), so few are kept.
+ */
+const PENDING_IMPERFECT = 2;
 
 function metricValue(m: Metric, energy: number, cycles: number): number {
   if (m === 'edp') return energy * 1e-12 * cycles;
@@ -91,7 +101,7 @@ interface MutableLevel {
  * spatial placement of the current factors".
  */
 class Candidates {
-  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null };
+  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
   best: Mapping | null = null;
   /** Position of the best in the sequential search order (restart, or keep choice and first split). */
   bestTag: number[] = [];
@@ -112,6 +122,13 @@ class Candidates {
   private readonly belowMacs: boolean[];
   /** Allocation index currently set per dimension. */
   readonly current: number[];
+  /** Per dimension: whether the split now set is imperfect. */
+  private readonly imperfectDims: boolean[];
+  /** Best imperfect candidates under the surrogate, awaiting the exact model. */
+  private readonly pending: { mapping: Mapping; energy: number; cycles: number; tag: number[] }[] = [];
+  private readonly exactCache = new Map<string, ReturnType<typeof evaluateMapping>>();
+  /** Score imperfect splits with the exact model (slow) instead of the padded surrogate. */
+  exactImperfect = false;
 
   constructor(
     readonly space: MapSpace,
@@ -140,6 +157,7 @@ class Candidates {
     this.capacity = arch.storage.map((s) => (s.sizeWords === null ? Infinity : Math.floor(s.sizeWords / s.multipleBuffering)));
     this.belowMacs = arch.storage.map((_, i) => i === arch.storage.length - 1);
     this.current = new Array<number>(nd).fill(-1);
+    this.imperfectDims = new Array<boolean>(nd).fill(false);
   }
 
   setKeep(keep: boolean[][]): void {
@@ -148,13 +166,88 @@ class Candidates {
 
   setAllocation(d: number, a: number): void {
     const alloc = this.space.allocations[d][a];
+    const residuals = this.space.residuals[d][a];
     this.current[d] = a;
+    this.imperfectDims[d] = residuals !== null;
+    // The lean model scores an imperfect split as the padded problem
+    // (residual = factor); the few best are re-evaluated exactly.
+    const exact = residuals !== null && (this.lean === null || this.exactImperfect);
     this.space.slots.forEach((slot, s) => {
       const lv = this.levels[slot.level];
       const target = slot.spatial ? lv.spatial! : lv.temporal;
       target.factors[d] = alloc[s];
-      target.residuals[d] = alloc[s];
+      target.residuals[d] = exact ? residuals[s] : alloc[s];
     });
+  }
+
+  /** Whether the split now set is scored by the padded surrogate. */
+  private surrogate(): boolean {
+    return this.lean !== null && !this.exactImperfect && this.imperfectDims.some(Boolean);
+  }
+
+  /** The mapping now set, with the real last-iteration bounds. */
+  private exactMapping(): Mapping {
+    const m = cloneMapping(this.mapping) as { levels: MutableLevel[] };
+    const { space } = this;
+    this.current.forEach((a, d) => {
+      const residuals = a < 0 ? null : space.residuals[d][a];
+      if (!residuals) return;
+      space.slots.forEach((slot, s) => {
+        const lv = m.levels[slot.level];
+        (slot.spatial ? lv.spatial! : lv.temporal).residuals[d] = residuals[s];
+      });
+    });
+    return m;
+  }
+
+  private offerImperfect(energy: number, cycles: number): void {
+    const { pending } = this;
+    const metrics = this.options.metrics;
+    if (pending.length === PENDING_IMPERFECT && !better(metrics, energy, cycles, pending[pending.length - 1].energy, pending[pending.length - 1].cycles)) return;
+    let at = pending.length;
+    while (at > 0 && better(metrics, energy, cycles, pending[at - 1].energy, pending[at - 1].cycles)) at--;
+    pending.splice(at, 0, { mapping: this.exactMapping(), energy, cycles, tag: this.tag.slice() });
+    if (pending.length > PENDING_IMPERFECT) pending.pop();
+  }
+
+  /**
+   * Evaluates the best imperfect splits seen since the last call with the
+   * exact model and lets them compete with the best so far. Called at fixed
+   * points of the search order (the end of a restart), so the result does
+   * not depend on how the work is spread over threads.
+   */
+  flushImperfect(): void {
+    for (const p of this.pending) {
+      // Restarts often end on the same mapping; its exact cost is computed once.
+      const key = JSON.stringify(p.mapping.levels);
+      let r = this.exactCache.get(key);
+      if (!r) {
+        r = evaluateMapping(this.ctx, p.mapping);
+        this.exactCache.set(key, r);
+        this.stats.exactEvaluations++;
+      }
+      if (!r.ok) {
+        const reason = `${r.error.level ?? ''}: ${r.error.reason} (imperfect, exact model)`.replace(/[0-9]+/g, 'N');
+        this.stats.rejections[reason] = (this.stats.rejections[reason] ?? 0) + 1;
+        continue;
+      }
+      const { energy_pJ: energy, cycles } = r.value.summary;
+      if (this.best === null || better(this.options.metrics, energy, cycles, this.bestEnergy, this.bestCycles)) {
+        this.best = p.mapping;
+        this.bestTag = p.tag;
+        this.bestEnergy = energy;
+        this.bestCycles = cycles;
+        this.noteTarget(energy, cycles);
+      }
+    }
+    this.pending.length = 0;
+  }
+
+  private noteTarget(energy: number, cycles: number): void {
+    const target = this.options.targetEdp;
+    if (target !== undefined && this.stats.reachedTargetMs === null && energy * 1e-12 * cycles <= target * (1 + 1e-9)) {
+      this.stats.reachedTargetMs = performance.now() - this.start;
+    }
   }
 
   /** Whether the full allocation `allocs` (one index per dimension) fits every kept buffer and fanout. */
@@ -256,6 +349,7 @@ class Candidates {
       }
     });
     let local: { energy: number; cycles: number } | null = null;
+    const surrogate = this.surrogate();
     const rec = (j: number) => {
       if (this.stop) return;
       if (j === choiceLists.length) {
@@ -263,15 +357,14 @@ class Candidates {
         if (!r.ok) return;
         stats.valid++;
         if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
-        if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
+        if (surrogate) {
+          this.offerImperfect(r.energy, r.cycles);
+        } else if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
           this.best = cloneMapping(this.mapping);
           this.bestTag = this.tag.slice();
           this.bestEnergy = r.energy;
           this.bestCycles = r.cycles;
-          const target = this.options.targetEdp;
-          if (target !== undefined && stats.reachedTargetMs === null && r.energy * 1e-12 * r.cycles <= target * (1 + 1e-9)) {
-            stats.reachedTargetMs = performance.now() - this.start;
-          }
+          this.noteTarget(r.energy, r.cycles);
         }
         return;
       }
@@ -297,6 +390,8 @@ export interface ExhaustiveOptions extends SearchOptions {
 
 export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: ExhaustiveOptions): SearchResult {
   const c = new Candidates(space, ctx, options);
+  // A proof of the optimum needs every candidate's exact cost, imperfect ones included.
+  c.exactImperfect = true;
   const { problem, arch } = space;
   const nL = arch.storage.length;
   const nd = problem.dimensions.length;
@@ -392,10 +487,56 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   const index = space.allocations.map((allocs) => new Map(allocs.map((a, i) => [key(a), i])));
   // Neighbouring splits of each dimension: one prime factor moved between two slots.
   const neighbourCache = space.allocations.map(() => new Map<number, number[]>());
+  const imperfectSlots = space.slots.map((_, sl) => sl).filter((sl) => (space.imperfectBound[sl] ?? 0) > 1);
+  // Imperfect splits of a dimension grouped by what stays when one imperfect
+  // loop and one other loop change, sorted by the imperfect loop's factor.
+  const buckets = space.allocations.map(() => null as Map<string, number[]> | null);
+  const bucketKey = (alloc: readonly number[], s1: number, s2: number) => `${s1}|${s2}|${alloc.map((f, i) => (i === s1 || i === s2 ? '*' : f)).join(',')}`;
+  const bucketsOf = (d: number): Map<string, number[]> => {
+    let b = buckets[d];
+    if (b) return b;
+    b = new Map();
+    space.allocations[d].forEach((alloc, j) => {
+      for (const s1 of imperfectSlots) {
+        for (let s2 = 0; s2 < alloc.length; s2++) {
+          if (s2 === s1) continue;
+          const k = bucketKey(alloc, s1, s2);
+          const list = b!.get(k);
+          if (list) list.push(j);
+          else b!.set(k, [j]);
+        }
+      }
+    });
+    for (const [k, list] of b) {
+      const s1 = Number(k.slice(0, k.indexOf('|')));
+      list.sort((x, y) => space.allocations[d][x][s1] - space.allocations[d][y][s1] || x - y);
+    }
+    buckets[d] = b;
+    return b;
+  };
+  const hasImperfect = space.residuals.map((rs) => rs.some((r) => r !== null));
   const neighbours = (d: number, a: number): number[] => {
     let out = neighbourCache[d].get(a);
     if (out) return out;
     out = [];
+    const seen = new Set<number>([a]);
+    if (hasImperfect[d]) {
+      // Imperfect moves: the imperfect loop's factor one or two steps up or
+      // down, or to its largest, the other loop absorbing the change.
+      const alloc = space.allocations[d][a];
+      for (const s1 of imperfectSlots) {
+        for (let s2 = 0; s2 < alloc.length; s2++) {
+          if (s2 === s1) continue;
+          const list = bucketsOf(d).get(bucketKey(alloc, s1, s2))!;
+          const at = list.indexOf(a);
+          for (const j of [at - 2, at - 1, at + 1, at + 2, list.length - 1]) {
+            if (j < 0 || j >= list.length || seen.has(list[j])) continue;
+            seen.add(list[j]);
+            out.push(list[j]);
+          }
+        }
+      }
+    }
     const alloc = space.allocations[d][a];
     for (let src = 0; src < alloc.length; src++) {
       if (alloc[src] === 1) continue;
@@ -406,7 +547,10 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
           v[src] /= p;
           v[dst] *= p;
           const j = index[d].get(key(v));
-          if (j !== undefined) out.push(j);
+          if (j !== undefined && !seen.has(j)) {
+            seen.add(j);
+            out.push(j);
+          }
         }
       }
     }
@@ -504,6 +648,7 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
       const next = climb(keepIndex, kicked);
       if (isBetter(next.score, best.score)) best = next;
     }
+    c.flushImperfect();
   }
   if (scores.size >= space.keepChoices.length * space.factorizationCount()) c.stats.complete = true;
   return c.result();
@@ -521,12 +666,13 @@ function tagLess(a: readonly number[], b: readonly number[]): boolean {
  */
 export function mergeResults(metrics: readonly Metric[], parts: readonly SearchResult[]): SearchResult {
   let best: SearchResult | null = null;
-  const stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null };
+  const stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
   for (const p of parts) {
     stats.evaluated += p.stats.evaluated;
     stats.valid += p.stats.valid;
     stats.pruned += p.stats.pruned;
     stats.factorizations += p.stats.factorizations;
+    stats.exactEvaluations += p.stats.exactEvaluations;
     stats.wallMs = Math.max(stats.wallMs, p.stats.wallMs);
     stats.complete &&= p.stats.complete;
     for (const [k, v] of Object.entries(p.stats.rejections)) stats.rejections[k] = (stats.rejections[k] ?? 0) + v;

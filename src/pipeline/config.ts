@@ -30,6 +30,12 @@ export interface MapperSettings {
   restarts?: number;
   /** Lexicographic objective (default: the job's `mapper.optimization_metrics`, else edp). */
   objective?: Objective[];
+  /**
+   * Imperfect factorizations (default false): spatial loops may take any
+   * factor up to their fanout, the last iteration doing the rest. A job
+   * file with Timeloop's `mapspace.template: ruby` gets its `remainders`.
+   */
+  imperfect?: boolean;
 }
 
 /** An architecture given as Timeloop-format files (architecture, ERT, constraints). */
@@ -399,7 +405,7 @@ const EXPERIMENT_FIELDS = [
   'crossArch',
   'options',
 ];
-const MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'objective'];
+const MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'objective', 'imperfect'];
 const JOB_FIELDS = ['files', 'model', 'layer', 'arch', 'fusion', 'variant'];
 const OBJECTIVES: readonly Objective[] = ['edp', 'energy', 'delay'];
 
@@ -441,11 +447,12 @@ export function validateConfig(value: unknown, file: string, root: string): Expt
 }
 
 function checkMapper(c: Checker, value: unknown, path: string): void {
-  const m = c.object(value, path, 'mapper settings ({ effort, seed, restarts, objective })');
+  const m = c.object(value, path, 'mapper settings ({ effort, seed, restarts, objective, imperfect })');
   c.fields(m, path, MAPPER_FIELDS);
   if (m['effort'] !== undefined) c.positiveInt(m['effort'], join2(path, 'effort'));
   if (m['restarts'] !== undefined) c.positiveInt(m['restarts'], join2(path, 'restarts'));
   if (m['seed'] !== undefined) c.nonNegativeInt(m['seed'], join2(path, 'seed'));
+  if (m['imperfect'] !== undefined && typeof m['imperfect'] !== 'boolean') c.expected(join2(path, 'imperfect'), 'true or false', m['imperfect']);
   if (m['objective'] !== undefined) {
     c.list(m['objective'], join2(path, 'objective'), 'a list of objectives (edp, energy, delay)').forEach((x, i) => {
       if (!OBJECTIVES.includes(x as Objective)) c.expected(`${path}.objective[${i}]`, 'one of edp, energy, delay', x);

@@ -24,6 +24,7 @@ import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { readMapperJob } from '../mapper/input.ts';
+import type { ImperfectMode } from '../mapper/mapspace.ts';
 import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
@@ -66,6 +67,8 @@ export interface MapSettings {
   seed: number;
   restarts: number;
   metrics: Metric[];
+  /** Present only when not 'off', so that perfect-only tasks keep their keys. */
+  imperfect?: ImperfectMode;
 }
 
 export const DEFAULT_MAPPER = { effort: 10_000, seed: 1, restarts: 8 } as const;
@@ -139,7 +142,7 @@ class ExpandContext {
     return this.docs.get(abs);
   }
 
-  mapper(def: ExperimentDef, jobMetrics: Metric[] | undefined, field: string): TaskInput {
+  mapper(def: ExperimentDef, jobMetrics: Metric[] | undefined, field: string, template: 'uber' | 'ruby' = 'uber'): TaskInput {
     const m: MapperSettings = { ...this.loaded.config.mapper, ...def.mapper };
     const value: MapSettings = {
       algorithm: 'local-search',
@@ -148,6 +151,8 @@ class ExpandContext {
       restarts: m.restarts ?? DEFAULT_MAPPER.restarts,
       metrics: m.objective ?? jobMetrics ?? ['edp'],
     };
+    const imperfect: ImperfectMode = m.imperfect ? 'spatial' : template === 'ruby' ? 'ruby' : 'off';
+    if (imperfect !== 'off') value.imperfect = imperfect;
     return { label: `${this.loaded.displayFile}: ${field}`, value };
   }
 
@@ -316,7 +321,7 @@ function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: 
       fusion: job.fusion ?? 'none',
       ...(job.variant !== undefined ? { variant: job.variant } : {}),
     };
-    sink.cell(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`)), field);
+    sink.cell(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`, parsed.template)), field);
   });
 }
 

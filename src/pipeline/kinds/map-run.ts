@@ -25,7 +25,7 @@ export function runMapTask(request: RunRequest): MapOutcome {
   }
   let space: MapSpace;
   try {
-    space = new MapSpace(problem, arch, constraints);
+    space = new MapSpace(problem, arch, constraints, { imperfect: mapper.imperfect ?? 'off' });
   } catch (error) {
     if (error instanceof InfeasibleMapspaceError) return { format: MAP_RESULT_FORMAT, infeasible: error.message };
     throw error;
@@ -57,6 +57,7 @@ export function runMapTask(request: RunRequest): MapOutcome {
       valid: result.stats.valid,
       pruned: result.stats.pruned,
       factor_splits: result.stats.factorizations,
+      ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: result.stats.exactEvaluations } : {}),
       warnings: constraints.warnings,
     },
   };
