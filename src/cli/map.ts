@@ -153,7 +153,7 @@ export async function runMap(argv: string[]): Promise<number> {
     wall_time_s: result.stats.wallMs / 1000,
     effort: values.exhaustive ? null : effort,
     seed: values.exhaustive ? null : seed,
-    warnings: [...job.constraints.warnings, ...job.ignoredSettings.map((s) => `mapper.${s}`)],
+    warnings: [...job.constraints.warnings, ...space.warnings, ...job.ignoredSettings.map((s) => `mapper.${s}`)],
   };
   if (values.json) {
     const json = {

@@ -7,7 +7,9 @@ import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import { withoutUnitTerms, type Problem } from '../workload/problem.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
-import { readYamlFile } from '../util/yaml.ts';
+import { isV4Document } from '../timeloop/v4-import.ts';
+import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
+import { loadTask } from '../timeloop/task-input.ts';
 import { UserError } from '../util/errors.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from './constraints.ts';
 import type { Metric } from './search.ts';
@@ -29,9 +31,48 @@ export interface MapperJob {
 
 const METRICS: Record<string, Metric> = { edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' };
 
+function readMetrics(om: unknown, file: string): Metric[] {
+  if (!Array.isArray(om)) throw new UserError('expected a list such as [edp] or [edp, delay, energy]', file, 'mapper.optimization_metrics');
+  return om.map((x, i) => {
+    const metric = METRICS[String(x)];
+    if (!metric) throw new UserError(`unsupported metric '${String(x)}' (supported: edp, energy, delay)`, file, `mapper.optimization_metrics[${i}]`);
+    return metric;
+  });
+}
+
+function ignoredMapperSettings(m: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of ['algorithm', 'num_threads', 'timeout', 'victory_condition', 'search_size', 'sync_interval', 'max_permutations_per_if_visit']) {
+    if (m[k] !== undefined) out.push(`${k}: ${JSON.stringify(m[k])} (Timeloop's random-search setting; expt searches the map space deterministically)`);
+  }
+  return out;
+}
+
+/**
+ * A job written for timeloopfe v0.4 (the study's `nodes:` architectures,
+ * variables files, per-node constraints): imported as `expt check` imports
+ * it, with energies estimated from the components when no ERT is given.
+ */
+function readV4MapperJob(files: readonly string[]): MapperJob {
+  const task = loadTask(files);
+  const where = files.join(', ');
+  if (!task.problem) throw new UserError('missing the `problem` block', where);
+  if (!task.ert) throw new UserError(`no ERT, and the estimator cannot price the architecture (${task.warnings.join('; ')})`, where);
+  const arch = task.architecture;
+  const problem = withoutUnitTerms(task.problem);
+  const constraints = unconstrained(problem, arch);
+  if (task.constraints) addConstraints(constraints, task.constraints, problem, arch, { file: where, path: 'constraints' });
+  resolveMaximizeDims(constraints, problem, arch, where);
+  constraints.warnings.push(...task.warnings);
+  const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
+  const metrics = om !== undefined ? readMetrics(om, where) : (['edp'] as Metric[]);
+  return { problem, arch, ert: task.ert, constraints, metrics, ignoredSettings: task.mapper ? ignoredMapperSettings(task.mapper) : [], template: 'uber' };
+}
+
 /** `parsed`: the files' documents when the caller has already read them (same order as `files`). */
 export function readMapperJob(files: readonly string[], parsed?: readonly unknown[]): MapperJob {
-  const docs = files.map((file, i) => ({ file, doc: parsed !== undefined ? parsed[i] : readYamlFile(file) }));
+  const docs = files.map((file, i) => ({ file, doc: parsed !== undefined ? parsed[i] : readV4YamlFile(file) }));
+  if (docs.some((d) => isV4Document(d.doc))) return readV4MapperJob(files);
   const input = importTimeloopDocuments(docs);
   const where = files.join(', ');
   if (!input.architecture) throw new UserError('missing the `architecture` block', where);
@@ -61,17 +102,8 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
   if (mapper && typeof mapper.value === 'object' && mapper.value !== null) {
     const m = mapper.value as Record<string, unknown>;
     const om = m['optimization_metrics'] ?? m['optimization-metrics'];
-    if (om !== undefined) {
-      if (!Array.isArray(om)) throw new UserError('expected a list such as [edp] or [edp, delay, energy]', mapper.file, 'mapper.optimization_metrics');
-      metrics = om.map((x, i) => {
-        const metric = METRICS[String(x)];
-        if (!metric) throw new UserError(`unsupported metric '${String(x)}' (supported: edp, energy, delay)`, mapper.file, `mapper.optimization_metrics[${i}]`);
-        return metric;
-      });
-    }
-    for (const k of ['algorithm', 'num_threads', 'timeout', 'victory_condition', 'search_size', 'sync_interval', 'max_permutations_per_if_visit']) {
-      if (m[k] !== undefined) ignoredSettings.push(`${k}: ${JSON.stringify(m[k])} (Timeloop's random-search setting; expt searches the map space deterministically)`);
-    }
+    if (om !== undefined) metrics = readMetrics(om, mapper.file);
+    ignoredSettings.push(...ignoredMapperSettings(m));
   }
   return { problem, arch, ert, constraints, metrics, ignoredSettings, template };
 }

@@ -98,6 +98,8 @@ export class MapSpace {
    */
   readonly residuals: (number[] | null)[][];
   readonly imperfect: ImperfectMode;
+  /** Constraints the map space could not honour, as Timeloop would warn. */
+  readonly warnings: string[] = [];
   /** Slots that may take imperfect factors, with the largest factor allowed. */
   readonly imperfectBound: (number | undefined)[];
   /** Every admissible keep matrix [level][dataspace]. */
@@ -147,14 +149,46 @@ export class MapSpace {
     this.keepChoices = this.enumerateKeeps();
   }
 
+  /**
+   * Exact factors of dimension d per slot, as Timeloop's factorization takes
+   * them: innermost loop first, each kept only if it divides what the kept
+   * ones leave of the dimension; one that does not is dropped with a warning
+   * and its loop becomes free ("cannot accept F as a factor of N ...,
+   * ignoring mapping constraint and setting to a free variable").
+   * A loop that may take imperfect factors keeps its factor as given.
+   */
+  private exactFactors(d: number): (number | undefined)[] {
+    const n = this.problem.bounds[d];
+    const out = this.slots.map((slot) => slot.constraint.exact[d]);
+    let partial = 1;
+    for (let s = this.slots.length - 1; s >= 0; s--) {
+      const e = out[s];
+      if (e === undefined) continue;
+      if ((this.imperfectBound[s] ?? 0) >= e) continue;
+      if (n % (e * partial) === 0) {
+        partial *= e;
+        continue;
+      }
+      out[s] = undefined;
+      const slot = this.slots[s];
+      this.warnings.push(
+        `cannot accept ${this.problem.dimensions[d]}=${e} at ${this.arch.storage[slot.level].name}${slot.spatial ? ' (spatial)' : ''} as a factor of ${n}${partial > 1 ? ` with the other exact factors (${partial})` : ''}: the constraint is ignored and the factor left free, as Timeloop does`,
+      );
+    }
+    return out;
+  }
+
   private dimensionAllocations(d: number): { factors: number[][]; residuals: (number[] | null)[] } {
     const n = this.problem.bounds[d];
     const out: number[][] = [];
     const cur = new Array<number>(this.slots.length).fill(1);
     const imperfectHere = this.imperfectBound.some((b) => b !== undefined && b > 1);
-    const fits = (slot: Slot, f: number) => {
+    const exact = this.exactFactors(d);
+    const fits = (s: number, f: number) => {
+      const slot = this.slots[s];
       const c = slot.constraint;
-      if (c.exact[d] !== undefined && c.exact[d] !== f) return false;
+      const e = exact[s];
+      if (e !== undefined && e !== f) return false;
       if (c.min[d] !== undefined && f < c.min[d]!) return false;
       if (c.max[d] !== undefined && f > c.max[d]!) return false;
       if (slot.spatial && f > slot.fanout) return false;
@@ -162,20 +196,20 @@ export class MapSpace {
     };
     const rec = (i: number, rest: number) => {
       if (i === this.slots.length - 1) {
-        if (fits(this.slots[i], rest)) {
+        if (fits(i, rest)) {
           cur[i] = rest;
           out.push(cur.slice());
         }
         return;
       }
       for (const f of divisors(rest)) {
-        if (!fits(this.slots[i], f)) continue;
+        if (!fits(i, f)) continue;
         cur[i] = f;
         rec(i + 1, rest / f);
       }
       cur[i] = 1;
     };
-    if (imperfectHere) this.imperfectSplits(d, n, fits, out);
+    if (imperfectHere) this.imperfectSplits(n, fits, out);
     else rec(0, n);
     if (out.length === 0) {
       const parts = this.slots
@@ -206,14 +240,14 @@ export class MapSpace {
    * kept: it does the same iterations on fewer instances or a smaller tile.
    * The outermost loop takes what is left.
    */
-  private imperfectSplits(d: number, n: number, fits: (slot: Slot, f: number) => boolean, out: number[][]): void {
+  private imperfectSplits(n: number, fits: (s: number, f: number) => boolean, out: number[][]): void {
     const S = this.slots.length;
     const cur = new Array<number>(S).fill(1);
     const seen = new Set<string>();
     const rec = (s: number, m: number) => {
       const slot = this.slots[s];
       if (s === 0) {
-        if (!fits(slot, m)) return;
+        if (!fits(0, m)) return;
         cur[0] = m;
         const key = cur.join(',');
         if (!seen.has(key) && residualsOf(n, cur)) {
@@ -235,7 +269,7 @@ export class MapSpace {
         }
       }
       for (const f of [...choices].sort((a, b) => a - b)) {
-        if (!fits(slot, f)) continue;
+        if (!fits(s, f)) continue;
         cur[s] = f;
         rec(s - 1, Math.ceil(m / f));
       }
@@ -288,11 +322,15 @@ export class MapSpace {
    * equivalent when, for every dataspace, the innermost run of loops it does
    * not depend on has the same product — that run is all its reuse depends on.
    */
-  temporalOrders(level: number, factors: readonly number[]): number[][] {
-    const key = `${level}|${factors.join(',')}`;
+  temporalOrders(level: number, factors: readonly number[], all = false): number[][] {
+    // Without exact classes (sliding windows: the order of the loops a
+    // dataspace depends on changes its halos) the classes are a heuristic:
+    // searches that must see every order ask for all.
+    const collapse = this.orderClassesExact || !all;
+    const key = `${level}|${collapse}|${factors.join(',')}`;
     let cached = this.orderCache.get(key);
     if (!cached) {
-      cached = this.orders(factors, this.constraints.levels[level].temporal, this.orderClassesExact);
+      cached = this.orders(factors, this.constraints.levels[level].temporal, collapse);
       if (this.orderCache.size < 200_000) this.orderCache.set(key, cached);
     }
     return cached;

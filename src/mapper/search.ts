@@ -127,6 +127,11 @@ class Candidates {
   /** Best imperfect candidates under the surrogate, awaiting the exact model. */
   private readonly pending: { mapping: Mapping; energy: number; cycles: number; tag: number[] }[] = [];
   private readonly exactCache = new Map<string, ReturnType<typeof evaluateMapping>>();
+  /**
+   * Visit every combination of the levels' loop orders even under the general
+   * model (exhaustive search), instead of choosing them one level at a time.
+   */
+  allOrders = false;
   /** Score imperfect splits with the exact model (slow) instead of the padded surrogate. */
   exactImperfect = false;
 
@@ -259,7 +264,7 @@ class Candidates {
       for (let d = 0; d < allocs.length; d++) use *= space.allocations[d][allocs[d]][s];
       if (use > space.slots[s].fanout) return this.prune(this.fanoutReason(s));
     }
-    if (!this.axisAligned) return true;
+    if (!this.axisAligned) return this.fitsProjected(allocs, keep);
     for (let i = 0; i < this.capacity.length; i++) {
       if (this.capacity[i] === Infinity) continue;
       let sum = 0;
@@ -269,6 +274,31 @@ class Candidates {
         for (let d = 0; d < allocs.length; d++) if (this.relevant[t][d]) tile *= this.ext[d][allocs[d]][i];
         sum += tile;
       }
+      if (sum > this.capacity[i]) return this.prune(this.capacityReason(i));
+    }
+    return true;
+  }
+
+  /**
+   * Capacity check for any projection (convolutions: P + R, strides,
+   * dilations): a tile's footprint along a rank is its hull, 1 + Σ |c|·(e − 1),
+   * which is what Timeloop's axis-aligned hyper-rectangle point sets hold.
+   */
+  private fitsProjected(allocs: readonly number[], keep: boolean[][]): boolean {
+    const { problem } = this.space;
+    for (let i = 0; i < this.capacity.length; i++) {
+      if (this.capacity[i] === Infinity) continue;
+      let sum = 0;
+      problem.dataspaces.forEach((ds, t) => {
+        if (!keep[i][t]) return;
+        let tile = 1;
+        for (const rank of ds.projection) {
+          let extent = 1;
+          for (const term of rank) extent += Math.abs(term.coefficient) * (this.ext[term.dimension][allocs[term.dimension]][i] - 1);
+          tile *= extent;
+        }
+        sum += tile;
+      });
       if (sum > this.capacity[i]) return this.prune(this.capacityReason(i));
     }
     return true;
@@ -314,7 +344,8 @@ class Candidates {
       }
     }
     stats.evaluated++;
-    if ((stats.evaluated & 1023) === 0 && performance.now() > this.deadline) {
+    // The general model takes milliseconds per mapping: check the clock every time then.
+    if (((stats.evaluated & 1023) === 0 || this.lean === null) && performance.now() > this.deadline) {
       this.stop = true;
       stats.complete = false;
     }
@@ -328,7 +359,7 @@ class Candidates {
   visitOrders(): { energy: number; cycles: number } | null {
     const { space, levels, stats, options } = this;
     stats.factorizations++;
-    const temporalChoices = levels.map((lv, i) => space.temporalOrders(i, lv.temporal.factors));
+    const temporalChoices = levels.map((lv, i) => space.temporalOrders(i, lv.temporal.factors, this.allOrders));
     const spatialChoices: (SpatialPlacement[] | null)[] = levels.map((lv, i) =>
       lv.spatial ? space.spatialPlacements(i, lv.spatial.factors, this.belowMacs[i]) : null,
     );
@@ -350,22 +381,53 @@ class Candidates {
     });
     let local: { energy: number; cycles: number } | null = null;
     const surrogate = this.surrogate();
+    const consider = (): { energy: number; cycles: number } | null => {
+      const r = this.evaluate();
+      if (!r.ok) return null;
+      stats.valid++;
+      if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
+      if (surrogate) {
+        this.offerImperfect(r.energy, r.cycles);
+      } else if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
+        this.best = cloneMapping(this.mapping);
+        this.bestTag = this.tag.slice();
+        this.bestEnergy = r.energy;
+        this.bestCycles = r.cycles;
+        this.noteTarget(r.energy, r.cycles);
+      }
+      return r;
+    };
+    const combinations = choiceLists.reduce((p, c) => p * c.count, 1);
+    if (this.lean === null && !this.allOrders && combinations > choiceLists.reduce((p, c) => p + c.count, 0)) {
+      // The general model costs milliseconds per mapping and the product of
+      // every level's orders runs into the millions for convolutions: choose
+      // each level's order with the others fixed, sweeping until none improves.
+      const chosen = choiceLists.map(() => 0);
+      choiceLists.forEach((c) => c.apply(0));
+      let cur = consider();
+      for (let sweep = 0; sweep < 3 && !this.stop; sweep++) {
+        let improved = false;
+        choiceLists.forEach((c, j) => {
+          for (let k = 0; k < c.count && !this.stop; k++) {
+            if (k === chosen[j]) continue;
+            c.apply(k);
+            const r = consider();
+            if (r && (cur === null || better(options.metrics, r.energy, r.cycles, cur.energy, cur.cycles))) {
+              cur = r;
+              chosen[j] = k;
+              improved = true;
+            }
+          }
+          c.apply(chosen[j]);
+        });
+        if (!improved) break;
+      }
+      return local;
+    }
     const rec = (j: number) => {
       if (this.stop) return;
       if (j === choiceLists.length) {
-        const r = this.evaluate();
-        if (!r.ok) return;
-        stats.valid++;
-        if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
-        if (surrogate) {
-          this.offerImperfect(r.energy, r.cycles);
-        } else if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
-          this.best = cloneMapping(this.mapping);
-          this.bestTag = this.tag.slice();
-          this.bestEnergy = r.energy;
-          this.bestCycles = r.cycles;
-          this.noteTarget(r.energy, r.cycles);
-        }
+        consider();
         return;
       }
       for (let k = 0; k < choiceLists[j].count; k++) {
@@ -392,6 +454,7 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Ex
   const c = new Candidates(space, ctx, options);
   // A proof of the optimum needs every candidate's exact cost, imperfect ones included.
   c.exactImperfect = true;
+  c.allOrders = true;
   const { problem, arch } = space;
   const nL = arch.storage.length;
   const nd = problem.dimensions.length;
@@ -404,6 +467,10 @@ export function exhaustiveSearch(space: MapSpace, ctx: ModelContext, options: Ex
   const assignDim = (d: number, keep: boolean[][]) => {
     if (c.stop) return;
     if (d === nd) {
+      if (!c.axisAligned && !c.fits(c.current, keep)) {
+        c.stats.pruned++;
+        return;
+      }
       c.visitOrders();
       return;
     }

@@ -19,14 +19,20 @@ function map(text: string) {
   return { ...r, file };
 }
 
-test('a factor constraint that does not divide the dimension names the constraint', (t) => {
+test('a factor constraint that does not divide the dimension is dropped with a note, as Timeloop does', (t) => {
   const r = map(base.replace('{target: "Scratchpad", type: "temporal", factors: "D=1"}', '{target: "Scratchpad", type: "temporal", factors: "D=7"}'));
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /Note {8}: cannot accept D=7 at Scratchpad as a factor of 3072 with the other exact factors \(16\): the constraint is ignored/);
+});
+
+test('a bound no split can meet names the constraint', (t) => {
+  const r = map(base.replace('{target: "Scratchpad", type: "temporal", factors: "D=1"}', '{target: "Scratchpad", type: "temporal", factors: "D>=4096"}'));
   t.is(r.status, 2);
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
   t.true(lines[0].includes(r.file));
   t.regex(lines[0], /infeasible: no split of dimension D=3072/);
-  t.regex(lines[0], /Scratchpad =7/);
+  t.regex(lines[0], /Scratchpad >=4096/);
 });
 
 test('a buffer no tiling fits is named with its capacity', (t) => {

@@ -37,7 +37,7 @@ export function runMapTask(request: RunRequest): MapOutcome {
     return {
       format: MAP_RESULT_FORMAT,
       infeasible: `no valid mapping found (${why})`,
-      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, warnings: constraints.warnings },
+      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, warnings: [...constraints.warnings, ...space.warnings] },
     };
   }
   const outcome = evaluateMapping(ctx, result.mapping);
@@ -58,7 +58,7 @@ export function runMapTask(request: RunRequest): MapOutcome {
       pruned: result.stats.pruned,
       factor_splits: result.stats.factorizations,
       ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: result.stats.exactEvaluations } : {}),
-      warnings: constraints.warnings,
+      warnings: [...constraints.warnings, ...space.warnings],
     },
   };
 }
