@@ -54,7 +54,7 @@ export function resolveSweepConfigs(
       out = { configs: [...PIM_CONFIGS], source: "the study's PIM list (hwdse_run.py = hw_configs.json)" };
     } else {
       const lists = { hardcoded: GEMMINI_HARDCODED_CONFIGS, json: GEMMINI_JSON_CONFIGS, '2024-05-08': GEMMINI_HWDSE_2024_05_08_CONFIGS };
-      const what = { hardcoded: "hwdse_run.py's hard-coded list", json: 'hw_configs.json at HEAD', '2024-05-08': 'the 15 configs of the 2024-05-08 HW-DSE table' };
+      const what = { hardcoded: 'hard-coded list (hwdse_run.py)', json: 'hw_configs.json (HEAD)', '2024-05-08': '2024-05-08 HW-DSE table' };
       out = { configs: [...lists[value]], source: `the study's ${what[value]}` };
     }
   } else if (typeof value === 'string') {
