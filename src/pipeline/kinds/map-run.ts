@@ -41,7 +41,12 @@ export function runMapTask(request: RunRequest): MapOutcome {
   const wallMs = Math.round(performance.now() - t0);
   if (result.mapping === null) {
     const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
-    const why = top.length > 0 ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}` : 'no factor split fits the buffers and fanouts';
+    // Without rejected candidates, every split was pruned: say which capacity or fanout pruned most.
+    const pruned = Object.entries(result.stats.prunedBy).sort((a, b) => b[1] - a[1]).slice(0, 2);
+    const why =
+      top.length > 0
+        ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}`
+        : `no factor split fits the buffers and fanouts${pruned.length > 0 ? `; most often pruned by: ${pruned.map(([r, n]) => `${r} (${n}×)`).join('; ')}` : ''}`;
     return {
       format: MAP_RESULT_FORMAT,
       infeasible: `no valid mapping found (${why})`,
