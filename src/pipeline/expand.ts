@@ -605,7 +605,10 @@ function expandSweep(ctx: ExpandContext, name: string, def: ExperimentDef, sink:
         inputs: {
           problem: { label: `workload ${modelId} ${layer.id}`, value: problems.get(layer.id)! },
           architecture: { label: `${yaml} as HW-DSE config ${i} of ${resolved.source} (${configText(config)})`, value: variant.arch },
-          ERT: { label: `energies estimated from ${yaml} as HW-DSE config ${i}${variant.notes.length > 0 ? ' (extrapolated beyond the CACTI runs)' : ''}`, value: variant.ert },
+          ERT: {
+            label: `${variant.energyFile ? `${ctx.label(variant.energyFile)} + ` : ''}energies estimated from ${yaml} as HW-DSE config ${i}${variant.notes.length > 0 ? ' (extrapolated beyond the CACTI runs)' : ''}`,
+            value: variant.ert,
+          },
           constraints: { label: `${mode} ${layer.kind === 'matmul' ? `${config.dataflow} ` : ''}constraints (${version}) on ${variant.id}`, value: constraints },
           mapper,
         },
