@@ -48,7 +48,6 @@ import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
 import { DEFAULT_NO_ARCHITECTURES, selectExperiments, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
-import { existsSync as fileExists } from 'node:fs';
 import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
 import { CROSS_ARCH_ALL_ARCHITECTURES, MAPPER_PRESETS, crossArchConstraints, crossArchWorkload } from '../sweeps/cross-arch.ts';
 import { expandWorkloads, resolveSweepConfigs } from './sweep-config.ts';
@@ -545,7 +544,7 @@ function libraryMapSettings(m: { effort?: number; seed?: number; restarts?: numb
 /** The presets a sweep's variants start from: the config's experiments/archs when it has them, else expt's own. */
 function sweepPresetDir(loaded: LoadedConfig, base: string): string | undefined {
   const dir = presetDir(loaded);
-  return fileExists(resolve(dir, `${base}.yaml`)) ? dir : undefined;
+  return existsSync(resolve(dir, `${base}.yaml`)) ? dir : undefined;
 }
 
 function configText(config: GemminiHwConfig | PimHwConfig): string {
@@ -569,7 +568,8 @@ function expandSweep(ctx: ExpandContext, name: string, def: ExperimentDef, sink:
   const variants = new Map<string, HwdseVariant>();
   const variantOf = (config: GemminiHwConfig | PimHwConfig, kind: 'matmul' | 'normop', i: number): HwdseVariant => {
     const base = sweep.architecture === 'gemmini' ? (kind === 'matmul' ? 'gemmini' : 'gemmini-no') : kind === 'matmul' ? 'pim' : 'pim-no';
-    const options: VariantOptions = { mode, version, beyondCacti, ...(sweepPresetDir(ctx.loaded, base) !== undefined ? { dir: sweepPresetDir(ctx.loaded, base) } : {}) };
+    const dir = sweepPresetDir(ctx.loaded, base);
+    const options: VariantOptions = { mode, version, beyondCacti, ...(dir !== undefined ? { dir } : {}) };
     let v: HwdseVariant;
     try {
       v = sweep.architecture === 'gemmini' ? gemminiVariant(config as GemminiHwConfig, kind, options) : pimVariant(config as PimHwConfig, kind, options);
