@@ -43,6 +43,32 @@ export default defineConfig({
     // Timeloop mapper settings, which expt's deterministic search does not
     // need, so each pair is one task). The study's own architecture presets
     // will replace these golden inputs.
+    // The study's Gemmini HW-DSE of 2024-05-08 (study-facts §1.4, §7.2): its 15
+    // configs × BERT-large KTQ, VScores, softmax (× 16 heads), with the
+    // constraints it ran with, so that reports/hwdse-hwdse.md can compare the
+    // ranking with the study's table. Not in the default run.
+    hwdse: {
+      description: "The study's Gemmini HW-DSE (the 15 configs of its 2024-05-08 table) on BERT-large KTQ + VScores + softmax × 16 heads, with the study's constraints of that date; both aggregations and the comparison with the study's table.",
+      sweep: { architecture: 'gemmini', configs: '2024-05-08', mode: 'study', version: '2024-05-08' },
+    },
+    // The PIM HW-DSE (study-facts §1.7, §7.3): the study's 6 configs; no study
+    // results exist to compare with.
+    'hwdse-pim': {
+      description: "The study's PIM HW-DSE (its 6 configs: global buffer 256 KiB / 512 KiB × 128×128, 64×256, 256×64 cells, WS) on BERT-large KTQ + VScores + softmax × 16 heads.",
+      sweep: { architecture: 'pim', configs: 'hardcoded', mode: 'study' },
+    },
+    // The cross-architecture study (study-facts §1.5): the GEMMs and BERT
+    // layers on four of its architectures. The convolutions I–XVII stop on a
+    // time budget (30 s a cell with TLD: about 35 CPU-minutes for the 68
+    // cells), so they are an experiment of their own.
+    'cross-arch': {
+      description: "The cross-architecture study: MAESTRO-BLAS MB1–MB6, Harsh1–2 and BERT-large KQV, KTQ, VScores, FF1 on Eyeriss, Simba, TPU and Gemmini (each preset's constraints), the study's long mapper block (TLL).",
+      crossArch: { architectures: ['eyeriss', 'simba', 'tpu', 'gemmini'], workloads: ['gemms', 'bert'], mapper: 'TLL' },
+    },
+    'cross-arch-convs': {
+      description: "The cross-architecture study's convolutions I–XVII on Eyeriss, Simba, TPU and Gemmini with the short mapper block (TLD); each search stops on its 30 s budget (about 35 CPU-minutes; results depend on the machine).",
+      crossArch: { architectures: ['eyeriss', 'simba', 'tpu', 'gemmini'], workloads: ['convs'], mapper: 'TLD' },
+    },
     quick: {
       description: "BERT-large KQV and VScores on Gemmini and Eyeriss with the study's constraints (golden paper-* mapper inputs).",
       jobs: ['KQV', 'VScores'].flatMap((layer) =>

@@ -121,8 +121,13 @@ export async function runRun(argv: string[]): Promise<number> {
   const infeasible = interrupted ? [] : infeasibleTasks(plan.graph, session.cache);
   const expected = infeasible.filter((i) => i.expected);
   const unexpected = infeasible.filter((i) => !i.expected);
-  if (expected.length > 0) {
-    err.write(`${expected.length} fused task${expected.length === 1 ? ' has' : 's have'} no valid mapping (expected at some fusion levels; the reports give the reasons)\n`);
+  const fusedOnes = expected.filter((i) => i.why === 'fused');
+  const studyOnes = expected.filter((i) => i.why !== 'fused');
+  if (fusedOnes.length > 0) {
+    err.write(`${fusedOnes.length} fused task${fusedOnes.length === 1 ? ' has' : 's have'} no valid mapping (expected at some fusion levels; the reports give the reasons)\n`);
+  }
+  if (studyOnes.length > 0) {
+    err.write(`${studyOnes.length} HW-DSE / cross-architecture task${studyOnes.length === 1 ? ' has' : 's have'} no valid mapping (a result of the study: its configs are ∞, its cells N/A; the reports give the reasons)\n`);
   }
   for (const u of unexpected) process.stderr.write(`expt run: ${u.id} has no valid mapping: ${u.reason}\n`);
   if (interrupted) {

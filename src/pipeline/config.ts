@@ -17,6 +17,10 @@ import { UserError } from '../util/errors.ts';
 import { listArchitectures } from '../arch/preset-files.ts';
 import { ALL_LAYER_IDS, layerDefinition } from '../workload/layers.ts';
 import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
+import { CROSS_ARCH_WORKLOAD_GROUPS, crossArchWorkloadIds, resolveSweepConfigs } from './sweep-config.ts';
+import type { GemminiHwConfig, PimHwConfig } from '../sweeps/hwdse-configs.ts';
+import type { ConstraintMode, StudyVersion } from '../sweeps/hwdse.ts';
+import type { MapperPresetName } from '../sweeps/cross-arch.ts';
 
 export type Objective = 'edp' | 'energy' | 'delay';
 
@@ -55,20 +59,75 @@ export interface MapJobDef {
   variant?: string;
 }
 
-/** A HW design-space sweep (study-specific; expansion not built yet). */
+/**
+ * A HW design-space sweep (study-facts §1.4, §1.7; src/sweeps/hwdse.ts):
+ * each config becomes architecture variants of the preset (the matmuls on
+ * `gemmini` / `pim`, the normalization ops on `gemmini-no` / `pim-no`),
+ * every layer is mapped on its variant, and the configs are ranked with
+ * the study's aggregation and the correct one. The fields are the library's
+ * (`HwdseOptions`, `VariantOptions`, `MapperChoice`).
+ */
 export interface SweepDef {
-  architecture: string;
-  /** Parameter → values; the sweep is the list of configs (or their product with `mixup`). */
-  parameters: Record<string, (number | string | boolean)[]>;
-  layers?: 'study' | 'all' | string[];
+  architecture: HwdseArchitecture;
+  /**
+   * The study's lists — `hardcoded` (hwdse_run.py's own), `json` (its
+   * hw_configs.json at HEAD), `2024-05-08` (the 15 configs of the HW-DSE
+   * table, gemmini only) — or a study-format hw_configs JSON file (relative
+   * to the config), or the config objects themselves (the study's keys).
+   */
+  configs: HwdseConfigList | string | (GemminiHwConfig | PimHwConfig)[];
+  /** `-mx`: the Cartesian product of every value seen per key. */
   mixup?: boolean;
+  /** The constraints of a dataflow: `fixed` (default; the dataflows as meant) or `study` (the study's, quirks included). */
+  mode?: ConstraintMode;
+  /** The study's state: `head` (default) or `2024-05-08` (what the HW-DSE table ran with). */
+  version?: StudyVersion;
+  /** An SRAM deeper than the stored CACTI runs: `extrapolate` (default) or `clamp`. */
+  beyondCacti?: 'extrapolate' | 'clamp';
+  /** Default `bert-large` (S 4096, as the study ran it). */
+  model?: string;
+  /** Default the study's KTQ, VScores, softmax. */
+  layers?: string[];
+  /** `-ih`: count per-head layers once instead of × heads. */
+  ignoreHeads?: boolean;
+  /** The search per (variant, layer); the library's defaults (effort 20,000, metrics edp, delay, energy). */
+  mapper?: SweepMapperSettings;
 }
 
-/** The cross-architecture study (study-specific; expansion not built yet). */
+export type HwdseArchitecture = 'gemmini' | 'pim';
+export type HwdseConfigList = 'hardcoded' | 'json' | '2024-05-08';
+export const HWDSE_ARCHITECTURES: readonly HwdseArchitecture[] = ['gemmini', 'pim'];
+export const HWDSE_CONFIG_LISTS: readonly HwdseConfigList[] = ['hardcoded', 'json', '2024-05-08'];
+
+/** The library's `MapperChoice` without the time budget (a budget makes results depend on the machine). */
+export interface SweepMapperSettings {
+  effort?: number;
+  seed?: number;
+  restarts?: number;
+  metrics?: Objective[];
+  /** Visit the whole constrained map space (optimal under the model; tens of seconds per matmul). */
+  exhaustive?: boolean;
+}
+
+/**
+ * The cross-architecture study (study-facts §1.5; src/sweeps/cross-arch.ts):
+ * every workload mapped on every architecture preset with the preset's
+ * constraints (plus the study's R/S/Q/N ones for convolutions).
+ */
 export interface CrossArchDef {
   architectures: string[];
+  /**
+   * Workload ids — MB1–MB6, Harsh1, Harsh2, BERT-large layers (KQV, KTQ,
+   * VScores, FF1, Out, FF2), convolutions I–XVII — or the groups `gemms`
+   * (MB + Harsh), `bert` (KQV, KTQ, VScores, FF1) and `convs` (I–XVII).
+   */
   workloads: string[];
+  /** The study's mapper blocks: TLD (short local search), TLL (long; default), TLE (exhaustive). */
+  mapper?: MapperPresetName;
+  seed?: number;
 }
+
+export const CROSS_ARCH_MAPPERS: readonly MapperPresetName[] = ['TLD', 'TLL', 'TLE'];
 
 export interface ExperimentDef {
   description?: string;
@@ -102,7 +161,9 @@ export interface ExperimentDef {
   payWritebackInMatmul?: boolean;
   seqLength?: number;
   batch?: number;
-  sweeps?: SweepDef[];
+  /** A HW-DSE sweep (the experiment is then only that). */
+  sweep?: SweepDef;
+  /** The cross-architecture study (the experiment is then only that). */
   crossArch?: CrossArchDef;
   /** Study-specific settings not in the schema yet: hashed into tasks as given. */
   options?: Record<string, unknown>;
@@ -401,10 +462,13 @@ const EXPERIMENT_FIELDS = [
   'payWritebackInMatmul',
   'seqLength',
   'batch',
-  'sweeps',
+  'sweep',
   'crossArch',
   'options',
 ];
+const SWEEP_FIELDS = ['architecture', 'configs', 'mixup', 'mode', 'version', 'beyondCacti', 'model', 'layers', 'ignoreHeads', 'mapper'];
+const SWEEP_MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'metrics', 'exhaustive'];
+const CROSS_ARCH_FIELDS = ['architectures', 'workloads', 'mapper', 'seed'];
 const MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'objective', 'imperfect'];
 const JOB_FIELDS = ['files', 'model', 'layer', 'arch', 'fusion', 'variant'];
 const OBJECTIVES: readonly Objective[] = ['edp', 'energy', 'delay'];
@@ -510,41 +574,82 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
   for (const k of ['noEFusion', 'lFusion', 'payWritebackInMatmul']) if (e[k] !== undefined) c.boolean(e[k], at(k));
   if (e['seqLength'] !== undefined) c.positiveInt(e['seqLength'], at('seqLength'));
   if (e['batch'] !== undefined) c.positiveInt(e['batch'], at('batch'));
-  if (e['sweeps'] !== undefined) {
-    c.list(e['sweeps'], at('sweeps'), 'a list of sweeps ({ architecture, parameters })').forEach((s, i) => {
-      const sp = `${at('sweeps')}[${i}]`;
-      const sweep = c.object(s, sp, 'a sweep ({ architecture, parameters })');
-      c.fields(sweep, sp, ['architecture', 'parameters', 'layers', 'mixup']);
-      c.name(c.required(sweep, 'architecture', sp, 'an architecture name'), join2(sp, 'architecture'));
-      const params = c.object(c.required(sweep, 'parameters', sp, 'an object of parameter value lists'), join2(sp, 'parameters'), 'an object of parameter value lists');
-      for (const [k, vs] of Object.entries(params)) {
-        const kp = join2(join2(sp, 'parameters'), k);
-        c.list(vs, kp, 'a list of values').forEach((v, j) => {
-          if (typeof v === 'number') {
-            if (!Number.isFinite(v) || v < 0) c.expected(`${kp}[${j}]`, 'a value >= 0', v);
-          } else if (typeof v !== 'string' && typeof v !== 'boolean') c.expected(`${kp}[${j}]`, 'a number, string or boolean', v);
-        });
-      }
-      if (sweep['mixup'] !== undefined) c.boolean(sweep['mixup'], join2(sp, 'mixup'));
-      if (sweep['layers'] !== undefined && sweep['layers'] !== 'study' && sweep['layers'] !== 'all') c.names(sweep['layers'], join2(sp, 'layers'), "'study', 'all' or a list of layer names");
-    });
-  }
-  if (e['crossArch'] !== undefined) {
-    const cp = at('crossArch');
-    const x = c.object(e['crossArch'], cp, 'the cross-architecture study ({ architectures, workloads })');
-    c.fields(x, cp, ['architectures', 'workloads']);
-    c.names(c.required(x, 'architectures', cp, 'a list of architecture names'), join2(cp, 'architectures'), 'a list of architecture names');
-    c.names(c.required(x, 'workloads', cp, 'a list of workload names'), join2(cp, 'workloads'), 'a list of workload names');
-  }
+  if (e['sweep'] !== undefined) checkSweep(c, e['sweep'], at('sweep'));
+  if (e['crossArch'] !== undefined) checkCrossArch(c, e['crossArch'], at('crossArch'));
   if (e['options'] !== undefined) c.object(e['options'], at('options'), 'an object of settings');
+  const study = e['sweep'] !== undefined ? 'sweep' : e['crossArch'] !== undefined ? 'crossArch' : undefined;
+  if (study !== undefined) {
+    // A sweep or the cross-architecture study has its own reports and mapper settings: it is the whole experiment.
+    const other = ['jobs', 'models', 'layers', 'architectures', 'fusion', 'fusedPairs', 'mapper', 'sweep', 'crossArch'].find((k) => k !== study && e[k] !== undefined);
+    if (other !== undefined) c.fail(at(other), `an experiment with \`${study}\` is only that (${other === 'mapper' ? `its mapper settings go in ${study}.mapper` : `declare \`${other}\` in another experiment`})`);
+  }
   const hasMatrix = e['models'] !== undefined || e['architectures'] !== undefined || e['layers'] !== undefined || e['fusion'] !== undefined;
   if (hasMatrix) {
     if (e['models'] === undefined) c.fail(at('models'), 'missing required field (expected a list of model names next to architectures/layers)');
     if (e['architectures'] === undefined) c.fail(at('architectures'), 'missing required field (expected a list of architecture names next to models)');
   }
-  if (!hasMatrix && e['jobs'] === undefined && e['sweeps'] === undefined && e['crossArch'] === undefined) {
-    c.fail(path, 'the experiment has nothing to run (expected jobs, models + architectures, sweeps or crossArch)');
+  if (!hasMatrix && e['jobs'] === undefined && study === undefined) {
+    c.fail(path, 'the experiment has nothing to run (expected jobs, models + architectures, sweep or crossArch)');
   }
+}
+
+function oneOf<T extends string>(c: Checker, value: unknown, path: string, values: readonly T[]): T {
+  if (!(values as readonly unknown[]).includes(value)) c.expected(path, `one of ${values.map((v) => `'${v}'`).join(', ')}`, value);
+  return value as T;
+}
+
+function checkSweep(c: Checker, value: unknown, path: string): void {
+  const s = c.object(value, path, "a HW-DSE sweep ({ architecture: 'gemmini' | 'pim', configs })");
+  if (s['constraints'] !== undefined || s['dataflows'] !== undefined) {
+    const k = s['constraints'] !== undefined ? 'constraints' : 'dataflows';
+    c.fail(join2(path, k), `unknown field '${k}': the constraints of the dataflows are chosen with \`mode: 'fixed' | 'study'\` (and \`version: 'head' | '2024-05-08'\`), the dataflow itself is a key of each config`);
+  }
+  c.fields(s, path, SWEEP_FIELDS);
+  const arch = oneOf(c, c.required(s, 'architecture', path, "'gemmini' or 'pim'"), join2(path, 'architecture'), HWDSE_ARCHITECTURES);
+  const configs = c.required(s, 'configs', path, `${HWDSE_CONFIG_LISTS.map((v) => `'${v}'`).join(', ')}, a hw_configs JSON file or a list of configs`);
+  if (s['mixup'] !== undefined) c.boolean(s['mixup'], join2(path, 'mixup'));
+  if (s['ignoreHeads'] !== undefined) c.boolean(s['ignoreHeads'], join2(path, 'ignoreHeads'));
+  if (s['mode'] !== undefined) oneOf(c, s['mode'], join2(path, 'mode'), ['fixed', 'study']);
+  if (s['version'] !== undefined) oneOf(c, s['version'], join2(path, 'version'), ['head', '2024-05-08']);
+  if (s['beyondCacti'] !== undefined) oneOf(c, s['beyondCacti'], join2(path, 'beyondCacti'), ['extrapolate', 'clamp']);
+  if (s['model'] !== undefined) c.name(s['model'], join2(path, 'model'));
+  if (s['layers'] !== undefined) {
+    c.names(s['layers'], join2(path, 'layers'), 'a list of layer names').forEach((l, i) => {
+      if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
+        const near = closest(l, ALL_LAYER_IDS);
+        c.fail(`${join2(path, 'layers')}[${i}]`, `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+      }
+    });
+  }
+  if (s['mapper'] !== undefined) {
+    const mp = join2(path, 'mapper');
+    const m = c.object(s['mapper'], mp, 'mapper settings ({ effort, seed, restarts, metrics, exhaustive })');
+    c.fields(m, mp, SWEEP_MAPPER_FIELDS);
+    if (m['effort'] !== undefined) c.positiveInt(m['effort'], join2(mp, 'effort'));
+    if (m['restarts'] !== undefined) c.positiveInt(m['restarts'], join2(mp, 'restarts'));
+    if (m['seed'] !== undefined) c.nonNegativeInt(m['seed'], join2(mp, 'seed'));
+    if (m['exhaustive'] !== undefined) c.boolean(m['exhaustive'], join2(mp, 'exhaustive'));
+    if (m['metrics'] !== undefined) {
+      c.list(m['metrics'], join2(mp, 'metrics'), 'a list of metrics (edp, energy, delay)').forEach((x, i) => oneOf(c, x, `${mp}.metrics[${i}]`, OBJECTIVES));
+    }
+  }
+  // Reads and checks the configs (a file's errors name the file and the config).
+  resolveSweepConfigs(arch, configs, { root: c.root, file: c.file, field: join2(path, 'configs') });
+}
+
+function checkCrossArch(c: Checker, value: unknown, path: string): void {
+  const x = c.object(value, path, "the cross-architecture study ({ architectures, workloads, mapper: 'TLD' | 'TLL' | 'TLE' })");
+  c.fields(x, path, CROSS_ARCH_FIELDS);
+  c.names(c.required(x, 'architectures', path, 'a list of architecture names'), join2(path, 'architectures'), 'a list of architecture names');
+  const wp = join2(path, 'workloads');
+  const known = [...crossArchWorkloadIds(), ...Object.keys(CROSS_ARCH_WORKLOAD_GROUPS)];
+  c.names(c.required(x, 'workloads', path, 'a list of workload names'), wp, 'a list of workload names').forEach((w, i) => {
+    if (known.includes(w)) return;
+    const near = closest(w, known);
+    c.fail(`${wp}[${i}]`, `unknown workload '${w}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${known.join(', ')}`);
+  });
+  if (x['mapper'] !== undefined) oneOf(c, x['mapper'], join2(path, 'mapper'), CROSS_ARCH_MAPPERS);
+  if (x['seed'] !== undefined) c.nonNegativeInt(x['seed'], join2(path, 'seed'));
 }
 
 /** Names that need catalogs: models, architectures, sweep and cross-arch architectures. */
@@ -567,7 +672,7 @@ function checkNames(config: ExptConfig, models: readonly TransformerModel[], pre
     const path = join2('experiments', name);
     e.models?.forEach((m, i) => known('model', m, modelIds, `${path}.models[${i}]`));
     e.architectures?.forEach((a, i) => known('architecture', a, archNames, `${path}.architectures[${i}]`));
-    e.sweeps?.forEach((s, i) => known('architecture', s.architecture, archNames, `${path}.sweeps[${i}].architecture`));
+    if (e.sweep?.model !== undefined) known('model', e.sweep.model, modelIds, `${path}.sweep.model`);
     e.crossArch?.architectures.forEach((a, i) => known('architecture', a, archNames, `${path}.crossArch.architectures[${i}]`));
     e.jobs?.forEach((j, i) => {
       if (j.layer !== undefined && j.model !== undefined && modelIds.includes(j.model)) known('layer', j.layer, ALL_LAYER_IDS, `${path}.jobs[${i}].layer`);

@@ -16,7 +16,19 @@
  *     the fusion-rewritten constraints (src/fusion) and a `fused-pair` task
  *     that adds them up. Fusion at DRAM is no fusion: its cells use the
  *     unfused constraints, so they are the unfused tasks.
- *   - `sweeps` (HW-DSE) and `crossArch`: not built yet — they say so.
+ *   - `sweep` (HW-DSE, src/sweeps/hwdse.ts): each config of the sweep
+ *     becomes architecture variants of the preset (matmuls on gemmini / pim,
+ *     normalization ops on gemmini-no / pim-no); one map task per (config,
+ *     layer) on its variant under the dataflow's constraints, so identical
+ *     (variant, layer) pairs of different configs are one task in the graph;
+ *     and one `hwdse` task that aggregates per config (the study's way and
+ *     the correct way).
+ *   - `crossArch` (src/sweeps/cross-arch.ts): one map task per (architecture,
+ *     workload) under the preset's constraints (plus the study's R/S/Q/N ones
+ *     for convolutions) with the mapper preset's search, and one `cross-arch`
+ *     task that collects the study's table.
+ *   A cell whose constraints cannot even be stated (a factor larger than the
+ *   dimension or the fanout) has no task: the aggregate gets its reason.
  */
 import { existsSync } from 'node:fs';
 import { resolve, relative, isAbsolute } from 'node:path';
@@ -37,6 +49,9 @@ import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
 import { DEFAULT_NO_ARCHITECTURES, selectExperiments, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
+import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
+import { CROSS_ARCH_ALL_ARCHITECTURES, MAPPER_PRESETS, crossArchConstraints, crossArchWorkload } from '../sweeps/cross-arch.ts';
+import { expandWorkloads, resolveSweepConfigs } from './sweep-config.ts';
 
 /** A cell of an experiment's matrix and the task that computes it. */
 export interface Cell {
@@ -48,12 +63,16 @@ export interface Cell {
 export interface ExperimentTasks {
   name: string;
   description?: string;
+  /** A HW-DSE sweep or the cross-architecture study (their own aggregate kind and reports); absent for matrices and jobs. */
+  study?: StudyKind;
   cells: Cell[];
   /** The fused-pair cells (one `fused-pair` task each). */
   pairs: Cell[];
   /** Id of the experiment's aggregate task. */
   aggregate: string;
 }
+
+export type StudyKind = 'hwdse' | 'cross-arch';
 
 export interface Expansion {
   specs: TaskSpec[];
@@ -62,13 +81,16 @@ export interface Expansion {
 
 /** What a map task's `mapper` input holds. */
 export interface MapSettings {
-  algorithm: 'local-search';
+  /** `exhaustive` visits the whole constrained map space (the cross-architecture study's TLE); effort, seed and restarts then do not apply. */
+  algorithm: 'local-search' | 'exhaustive';
   effort: number;
   seed: number;
   restarts: number;
   metrics: Metric[];
   /** Present only when not 'off', so that perfect-only tasks keep their keys. */
   imperfect?: ImperfectMode;
+  /** Stop the search after this long and keep the best so far (results then depend on the machine). */
+  budgetMs?: number;
 }
 
 export const DEFAULT_MAPPER = { effort: 10_000, seed: 1, restarts: 8 } as const;
@@ -92,10 +114,14 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
       into.push({ task: spec.id, meta: spec.meta });
     };
     const sink: Sink = { cell: (spec, field) => push(spec, field, cells), pair: (spec, field) => push(spec, field, pairs) };
+    if (def.sweep !== undefined || def.crossArch !== undefined) {
+      const aggregate = def.sweep !== undefined ? expandSweep(ctx, name, def, sink) : expandCrossArch(ctx, name, def, sink);
+      specs.push(aggregate);
+      experiments.push({ name, description: def.description, study: aggregate.kind as StudyKind, cells, pairs, aggregate: aggregate.id });
+      continue;
+    }
     expandJobs(ctx, name, def, sink);
     expandMatrix(ctx, name, def, sink);
-    if (def.sweeps !== undefined) throw new UserError('HW-DSE sweeps cannot be expanded yet (the sweep expander is being built)', loaded.displayFile, `experiments.${name}.sweeps`);
-    if (def.crossArch !== undefined) throw new UserError('the cross-architecture study cannot be expanded yet (its expander is being built)', loaded.displayFile, `experiments.${name}.crossArch`);
     const aggregate = `aggregate:${name}`;
     specs.push({
       id: aggregate,
@@ -472,4 +498,221 @@ function fusedPairs(def: ExperimentDef, layers: readonly LayerInstance[], fusing
     });
   });
   return def.fusedPairs;
+}
+
+// ---------------------------------------------------------------------------
+// HW-DSE sweeps and the cross-architecture study
+
+/** One cell of a sweep or of the cross-architecture study, as its aggregate task reads it. */
+export interface StudyCell {
+  /** The map task computing it; absent when its constraints cannot be stated (then `infeasible` says why). */
+  task?: string;
+  infeasible?: string;
+  meta: TaskMeta;
+}
+
+/** What a sweep's `hwdse` task reads besides its cells. */
+export interface HwdseSweepInput {
+  architecture: 'gemmini' | 'pim';
+  /** Where the configs came from (the study's list, a file, inline). */
+  source: string;
+  configs: (GemminiHwConfig | PimHwConfig)[];
+  /** The study's key order, for its summary table. */
+  keys: string[];
+  mode: 'fixed' | 'study';
+  version: 'head' | '2024-05-08';
+  beyondCacti: 'extrapolate' | 'clamp';
+  model: string;
+  layers: { id: string; kind: 'matmul' | 'normop'; weight: number; macs: number }[];
+  ignoreHeads: boolean;
+  mapper: MapSettings;
+}
+
+/** One cell of a sweep: config × layer. */
+export interface HwdseCell extends StudyCell {
+  config: number;
+  layer: string;
+  /** The architecture variant's id (same id = same architecture). */
+  variant: string;
+  /** Approximations made in estimating the variant's energies. */
+  notes: string[];
+}
+
+/** The library's search settings (`mapOnPreset`: effort 20,000, the study's metrics edp, delay, energy) as a map task's input. */
+function libraryMapSettings(m: { effort?: number; seed?: number; restarts?: number; metrics?: readonly Metric[]; exhaustive?: boolean; budgetMs?: number }): MapSettings {
+  const budget = m.budgetMs !== undefined ? { budgetMs: m.budgetMs } : {};
+  // Effort, seed and restarts do not steer an exhaustive search: fixed values keep its key stable.
+  if (m.exhaustive) return { algorithm: 'exhaustive', effort: 0, seed: 0, restarts: 0, metrics: [...(m.metrics ?? ['edp', 'delay', 'energy'])], ...budget };
+  return { algorithm: 'local-search', effort: m.effort ?? 20_000, seed: m.seed ?? 1, restarts: m.restarts ?? 8, metrics: [...(m.metrics ?? ['edp', 'delay', 'energy'])], ...budget };
+}
+
+/** The presets a sweep's variants start from: the config's experiments/archs when it has them, else expt's own. */
+function sweepPresetDir(loaded: LoadedConfig, base: string): string | undefined {
+  const dir = presetDir(loaded);
+  return existsSync(resolve(dir, `${base}.yaml`)) ? dir : undefined;
+}
+
+function configText(config: GemminiHwConfig | PimHwConfig): string {
+  return Object.entries(config)
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+}
+
+function expandSweep(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): TaskSpec {
+  const sweep = def.sweep!;
+  const file = ctx.loaded.displayFile;
+  const field = `experiments.${name}.sweep`;
+  const resolved = resolveSweepConfigs(sweep.architecture, sweep.configs, { root: ctx.loaded.root, file, field: `${field}.configs` }, { mixup: sweep.mixup });
+  const modelId = sweep.model ?? 'bert-large';
+  const model = ctx.loaded.models.find((m) => m.id === modelId)!;
+  const layers = hwdseLayers(model, sweep.layers ?? ['KTQ', 'VScores', 'softmax'], { ignoreHeads: sweep.ignoreHeads });
+  const mode = sweep.mode ?? 'fixed';
+  const version = sweep.version ?? 'head';
+  const beyondCacti = sweep.beyondCacti ?? 'extrapolate';
+  const mapper: TaskInput = { label: `${file}: ${field}.mapper`, value: libraryMapSettings(sweep.mapper ?? {}) };
+  const variants = new Map<string, HwdseVariant>();
+  const variantOf = (config: GemminiHwConfig | PimHwConfig, kind: 'matmul' | 'normop', i: number): HwdseVariant => {
+    const base = sweep.architecture === 'gemmini' ? (kind === 'matmul' ? 'gemmini' : 'gemmini-no') : kind === 'matmul' ? 'pim' : 'pim-no';
+    const dir = sweepPresetDir(ctx.loaded, base);
+    const options: VariantOptions = { mode, version, beyondCacti, ...(dir !== undefined ? { dir } : {}) };
+    let v: HwdseVariant;
+    try {
+      v = sweep.architecture === 'gemmini' ? gemminiVariant(config as GemminiHwConfig, kind, options) : pimVariant(config as PimHwConfig, kind, options);
+    } catch (error) {
+      if (error instanceof UserError) throw new UserError(`config ${i} (${configText(config)}): ${error.message}`, file, `${field}.configs`);
+      throw error;
+    }
+    // One object per variant id: identical variants hash once and their tasks merge.
+    const seen = variants.get(v.id);
+    if (seen) return seen;
+    variants.set(v.id, v);
+    return v;
+  };
+  const problems = new Map(layers.map((l) => [l.id, l.problem]));
+  const cells: HwdseCell[] = [];
+  resolved.configs.forEach((config, i) => {
+    for (const layer of layers) {
+      const variant = variantOf(config, layer.kind, i);
+      const meta: TaskMeta = { experiment: name, model: modelId, layer: layer.id, arch: sweep.architecture, fusion: 'none', variant: `config${i}`, hw: variant.id, study: 'hwdse', config: i };
+      const cell: HwdseCell = { config: i, layer: layer.id, variant: variant.id, notes: [...variant.notes], meta };
+      let constraints: MapspaceConstraints;
+      try {
+        constraints = variantConstraints(variant, layer.problem);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        cells.push({ ...cell, infeasible: error.message });
+        continue;
+      }
+      const yaml = ctx.label(variant.file);
+      const spec: TaskSpec = {
+        id: `map:${name}/config${i}/${layer.id}`,
+        kind: 'map',
+        inputs: {
+          problem: { label: `workload ${modelId} ${layer.id}`, value: problems.get(layer.id)! },
+          architecture: { label: `${yaml} as HW-DSE config ${i} of ${resolved.source} (${configText(config)})`, value: variant.arch },
+          ERT: {
+            label: `${variant.energyFile ? `${ctx.label(variant.energyFile)} + ` : ''}energies estimated from ${yaml} as HW-DSE config ${i}${variant.notes.length > 0 ? ' (extrapolated beyond the CACTI runs)' : ''}`,
+            value: variant.ert,
+          },
+          constraints: { label: `${mode} ${layer.kind === 'matmul' ? `${config.dataflow} ` : ''}constraints (${version}) on ${variant.id}`, value: constraints },
+          mapper,
+        },
+        deps: [],
+        meta: { ...meta, macs: layer.macs },
+      };
+      sink.cell(spec, `${field}.configs`);
+      cells.push({ ...cell, task: spec.id, meta: spec.meta });
+    }
+  });
+  const value: HwdseSweepInput = {
+    architecture: sweep.architecture,
+    source: resolved.source,
+    configs: resolved.configs,
+    keys: [...(sweep.architecture === 'gemmini' ? GEMMINI_CONFIG_KEYS : PIM_CONFIG_KEYS)],
+    mode,
+    version,
+    beyondCacti,
+    model: modelId,
+    layers: layers.map((l) => ({ id: l.id, kind: l.kind, weight: l.weight, macs: l.macs })),
+    ignoreHeads: sweep.ignoreHeads === true,
+    mapper: mapper.value as MapSettings,
+  };
+  return {
+    id: `hwdse:${name}`,
+    kind: 'hwdse',
+    inputs: { sweep: { label: `${file}: ${field}`, value }, cells: { label: `${file}: ${field}.configs × layers`, value: cells } },
+    deps: [...new Set(cells.flatMap((c) => (c.task !== undefined ? [c.task] : [])))],
+    meta: { experiment: name, study: 'hwdse' },
+  };
+}
+
+/** What a `cross-arch` task reads besides its cells. */
+export interface CrossArchStudyInput {
+  mapper: 'TLD' | 'TLL' | 'TLE';
+  description: string;
+  /** The search of a GEMM cell and of a convolution cell (time-bound). */
+  gemm: MapSettings;
+  conv: MapSettings;
+}
+
+/** One cell of the cross-architecture study: workload × architecture. */
+export interface CrossArchStudyCell extends StudyCell {
+  comp: string;
+  arch: string;
+  kind: 'gemm' | 'conv';
+  macs: number;
+}
+
+function expandCrossArch(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): TaskSpec {
+  const x = def.crossArch!;
+  const file = ctx.loaded.displayFile;
+  const field = `experiments.${name}.crossArch`;
+  const preset = MAPPER_PRESETS[x.mapper ?? 'TLL'];
+  const settings = (budgetMs: number | undefined) => libraryMapSettings({ ...preset, ...(x.seed !== undefined ? { seed: x.seed } : {}), budgetMs });
+  const study: CrossArchStudyInput = { mapper: preset.name, description: preset.description, gemm: settings(preset.budgetMs), conv: settings(preset.convBudgetMs ?? preset.budgetMs) };
+  const mapperInput = (kind: 'gemm' | 'conv'): TaskInput => ({ label: `${file}: ${field}.mapper (${preset.name}${kind === 'conv' ? ', convolution time budget' : ''})`, value: kind === 'gemm' ? study.gemm : study.conv });
+  const mappers = { gemm: mapperInput('gemm'), conv: mapperInput('conv') };
+  const workloads = expandWorkloads(x.workloads).map((id) => crossArchWorkload(id));
+  const cells: CrossArchStudyCell[] = [];
+  x.architectures.forEach((archName, ai) => {
+    const a = ctx.architecture(archName);
+    for (const w of workloads) {
+      const bert = !/^(MB\d|Harsh\d)$/.test(w.id) && w.kind === 'gemm';
+      const meta: TaskMeta = { experiment: name, model: bert ? 'bert-large' : '-', layer: w.id, arch: archName, fusion: 'none', variant: preset.name, hw: archName, study: 'cross-arch' };
+      const cell: CrossArchStudyCell = { comp: w.id, arch: archName, kind: w.kind, macs: w.macs, meta };
+      let constraints: MapspaceConstraints;
+      try {
+        if (a.preset !== undefined && (CROSS_ARCH_ALL_ARCHITECTURES as readonly string[]).includes(a.preset.id)) constraints = crossArchConstraints(a.preset, w.problem);
+        else if (w.kind === 'conv') throw new UserError(`the study's convolution constraints are known for the presets ${CROSS_ARCH_ALL_ARCHITECTURES.join(', ')} only`, file, `${field}.architectures[${ai}]`);
+        else constraints = a.constraints(w.problem);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        if (error.field === `${field}.architectures[${ai}]`) throw error;
+        cells.push({ ...cell, infeasible: error.message });
+        continue;
+      }
+      const spec: TaskSpec = {
+        id: `map:${name}/${archName}/${w.id}`,
+        kind: 'map',
+        inputs: {
+          problem: { label: `workload ${w.id}${w.kind === 'conv' ? " (the study's letters)" : ''}`, value: w.problem },
+          architecture: { label: a.labels.architecture, value: a.arch },
+          ERT: { label: a.labels.ERT, value: a.ert },
+          constraints: { label: `${a.labels.constraints}${w.kind === 'conv' ? " + the study's R/S/Q/N constraints" : ''}`, value: constraints },
+          mapper: mappers[w.kind],
+        },
+        deps: [],
+        meta: { ...meta, macs: w.macs },
+      };
+      sink.cell(spec, `${field}.workloads`);
+      cells.push({ ...cell, task: spec.id, meta: spec.meta });
+    }
+  });
+  return {
+    id: `cross-arch:${name}`,
+    kind: 'cross-arch',
+    inputs: { study: { label: `${file}: ${field}.mapper`, value: study }, cells: { label: `${file}: ${field}`, value: cells } },
+    deps: [...new Set(cells.flatMap((c) => (c.task !== undefined ? [c.task] : [])))],
+    meta: { experiment: name, study: 'cross-arch' },
+  };
 }

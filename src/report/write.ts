@@ -8,6 +8,9 @@
  *     energy and the savings;
  *   - `charts/<experiment>-energy-by-layer.svg` (each model's energy split
  *     by layer) and `charts/<experiment>-fusion-savings.svg`;
+ *   - HW-DSE sweeps and the cross-architecture study (studies.ts):
+ *     `hwdse-<experiment>.md/.csv` with `charts/hwdse-<experiment>-pareto.svg`,
+ *     `cross-arch-<experiment>.md/.csv`;
  *   - `index.md`: status of every experiment and links to all of the above.
  * The output depends on the cached results alone — no timestamps, no
  * durations — so an interrupted-then-resumed run writes the same bytes as an
@@ -17,7 +20,10 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import type { Cache } from '../pipeline/cache.ts';
 import type { LoadedConfig } from '../pipeline/config.ts';
-import type { Expansion } from '../pipeline/expand.ts';
+import type { Expansion, StudyKind } from '../pipeline/expand.ts';
+import type { CrossArchAggregateResult } from '../pipeline/kinds/cross-arch.ts';
+import type { HwdseAggregateResult } from '../pipeline/kinds/hwdse.ts';
+import { crossArchCsv, crossArchReportMarkdown, hwdseCsv, hwdseMarkdown, hwdseParetoChart, hwdseRanking, hwdseStudyComparison } from './studies.ts';
 import type { TaskGraph } from '../pipeline/graph.ts';
 import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { csvText, type CsvValue } from './csv.ts';
@@ -109,7 +115,22 @@ export interface ExperimentReport {
   /** Distinct map tasks with a cached result. */
   cachedTasks: number;
   complete: boolean;
+  /** A matrix / jobs experiment's aggregate. */
   result?: AggregateResult;
+  study?: StudyKind;
+  /** A HW-DSE sweep's aggregate. */
+  hwdse?: HwdseAggregateResult;
+  /** The cross-architecture study's aggregate. */
+  crossArch?: CrossArchAggregateResult;
+}
+
+/** The per-cell rows of any experiment (matrix, jobs, sweep, cross-architecture). */
+function rowsOf(r: ExperimentReport): readonly LayerRow[] {
+  return r.result?.rows ?? r.hwdse?.rows ?? r.crossArch?.rows ?? [];
+}
+
+function totalsOf(r: ExperimentReport): AggregateResult['totals'] | undefined {
+  return r.result?.totals ?? r.hwdse?.totals ?? r.crossArch?.totals;
 }
 
 export interface ReportOutcome {
@@ -124,8 +145,11 @@ export function collectReports(expansion: Expansion, graph: TaskGraph, cache: Ca
     const cachedTasks = tasks.filter((t) => cache.has(t.kind, t.key)).length;
     const agg = graph.get(exp.aggregate);
     const hit = agg ? cache.get(agg.kind, agg.key) : undefined;
-    const result = hit?.ok ? (hit.result as AggregateResult) : undefined;
-    return { name: exp.name, description: exp.description, cells: exp.cells.length, tasks: tasks.length, cachedTasks, complete: result !== undefined, result };
+    const value = hit?.ok ? hit.result : undefined;
+    const base = { name: exp.name, description: exp.description, cells: exp.cells.length, tasks: tasks.length, cachedTasks, complete: value !== undefined };
+    if (exp.study === 'hwdse') return { ...base, study: exp.study, ...(value !== undefined ? { hwdse: value as HwdseAggregateResult } : {}) };
+    if (exp.study === 'cross-arch') return { ...base, study: exp.study, ...(value !== undefined ? { crossArch: value as CrossArchAggregateResult } : {}) };
+    return { ...base, ...(value !== undefined ? { result: value as AggregateResult } : {}) };
   });
 }
 
@@ -144,7 +168,7 @@ function breakdownText(b: Record<string, number>): string {
 export function layersCsv(reports: readonly ExperimentReport[]): string {
   const rows: Record<string, CsvValue>[] = [];
   for (const r of reports) {
-    for (const row of r.result?.rows ?? []) {
+    for (const row of rowsOf(r)) {
       const { energy_breakdown_pJ, ...rest } = row;
       rows.push({ ...rest, energy_breakdown_pJ: breakdownText(energy_breakdown_pJ) });
     }
@@ -292,6 +316,8 @@ export function fusionSavingsChart(r: ExperimentReport): string | undefined {
 }
 
 export interface ReportLinks {
+  /** Experiment → its HW-DSE or cross-architecture report files (Markdown, CSV, chart). */
+  studies?: Map<string, { md: string; csv: string; chart?: string }>;
   layersCsv: string;
   modelsCsv: string;
   modelsMd: string;
@@ -311,11 +337,15 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
     `- [Per-block and whole-model totals](${l.modelsMd}) ([CSV](${l.modelsCsv})).`,
     `- [Fusion comparison: fused vs unfused pairs](${l.fusionMd}) ([CSV](${l.fusionCsv})).`,
   ];
+  for (const [exp, f] of l.studies ?? []) {
+    const what = reports.find((r) => r.name === exp)?.study === 'hwdse' ? 'HW-DSE sweep' : 'Cross-architecture study';
+    out.push(`- ${what} ${md(exp)}: [${f.md}](${f.md}) ([CSV](${f.csv})${f.chart ? `, [Pareto chart](${f.chart})` : ''}).`);
+  }
   for (const [exp, files] of l.charts) for (const f of files) out.push(`- Chart (${md(exp)}): [${f}](${f})`);
   out.push('');
   out.push('| experiment | status | cells | tasks | infeasible | energy (pJ) | cycles | Σ EDP (J·cycle) |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of reports) {
-    const t = r.result?.totals;
+    const t = totalsOf(r);
     const status = r.complete ? 'complete' : `incomplete: ${r.cachedTasks}/${r.tasks} tasks cached`;
     out.push(`| ${md(r.name)} | ${status} | ${r.cells} | ${r.tasks} | ${t ? t.infeasible : ''} | ${t ? sci(t.energy_pJ) : ''} | ${t ? int(t.cycles) : ''} | ${t ? sci(t.edp_sum_J_cycle) : ''} |`);
   }
@@ -323,10 +353,25 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
   for (const r of reports) {
     out.push(`## ${md(r.name)}`, '');
     if (r.description) out.push(r.description, '');
-    if (!r.result) {
+    if (!r.complete) {
       out.push(`Not complete: ${r.cachedTasks} of ${r.tasks} tasks have results. Run \`expt run ${r.name}\` (and \`expt plan ${r.name}\` to see why tasks are missing).`, '');
       continue;
     }
+    const study = l.studies?.get(r.name);
+    if (r.hwdse && study) {
+      const top = hwdseRanking(r.hwdse).slice(0, 3);
+      out.push(
+        `HW-DSE of ${r.hwdse.configs.length} configs (${md(r.hwdse.sweep.source)}): [report](${study.md}), [CSV](${study.csv}), [Pareto chart](${study.chart}).`,
+        `Best by EDP (Σ energy × Σ cycles): ${top.map((x) => `c${x.row.index} (${x.row.correct.edp_J_cycle === null ? '∞' : x.row.correct.edp_J_cycle.toExponential(4)} J·cycle, EDP-sum rank ${x.rankEdpSum})`).join(', ')}.`,
+        '',
+      );
+      continue;
+    }
+    if (r.crossArch && study) {
+      out.push(`${r.crossArch.totals.cells} cells with mapper ${r.crossArch.study.mapper}, ${r.crossArch.totals.infeasible} without a mapping: [report](${study.md}), [CSV](${study.csv}).`, '');
+      continue;
+    }
+    if (!r.result) continue;
     for (const f of l.charts.get(r.name) ?? []) out.push(`![${md(r.name)} chart](${f})`, '');
     if (r.result.models.length > 0) out.push('### Model totals', '', ...modelTableMarkdown(r.result.models), '');
     if (r.result.pairs.length > 0) out.push('### Fused pairs', '', ...fusionTableMarkdown(r.result.pairs), '');
@@ -367,11 +412,32 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
     }
     if (list.length > 0) charts.set(r.name, list);
   }
-  // Charts of experiments no longer reported would be stale: remove them.
+  const studies = new Map<string, { md: string; csv: string; chart?: string }>();
+  for (const r of experiments) {
+    if (r.hwdse) {
+      const f = { md: `hwdse-${r.name}.md`, csv: `hwdse-${r.name}.csv`, chart: `charts/hwdse-${r.name}-pareto.svg` };
+      const comparison = hwdseStudyComparison(r.hwdse);
+      write(f.csv, hwdseCsv(r.hwdse));
+      write(f.chart, hwdseParetoChart(r.name, r.hwdse, comparison));
+      write(f.md, hwdseMarkdown(r.name, r.description, r.hwdse, { csv: f.csv, chart: f.chart }, comparison));
+      for (const name of Object.values(f)) written.add(name);
+      studies.set(r.name, f);
+    } else if (r.crossArch) {
+      const f = { md: `cross-arch-${r.name}.md`, csv: `cross-arch-${r.name}.csv` };
+      write(f.csv, crossArchCsv(r.crossArch));
+      write(f.md, crossArchReportMarkdown(r.name, r.description, r.crossArch, f.csv));
+      for (const name of Object.values(f)) written.add(name);
+      studies.set(r.name, f);
+    }
+  }
+  // Study reports of experiments no longer reported (or no longer complete) would be stale: remove them.
+  for (const f of readdirSync(dir)) {
+    if (/^(hwdse|cross-arch)-.+\.(md|csv)$/.test(f) && !written.has(f)) rmSync(join(dir, f), { force: true });
+  }
   if (existsSync(chartDir)) {
     for (const f of readdirSync(chartDir)) if (f.endsWith('.svg') && !written.has(`charts/${f}`)) rmSync(join(chartDir, f), { force: true });
   }
-  write('index.md', indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts }));
+  write('index.md', indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts, studies }));
   // index.md first in the list: it links the rest.
   files.unshift(files.pop()!);
   return { dir, files, experiments };

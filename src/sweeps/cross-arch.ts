@@ -48,7 +48,6 @@ import { workload as benchmarkWorkload, CROSS_ARCH_CONV_IDS, GEMM_WORKLOADS } fr
 import { blockLayers } from '../workload/layers.ts';
 import { UserError } from '../util/errors.ts';
 import { mapOnPreset, type MapperChoice } from './hwdse.ts';
-import { markdownTable } from './table.ts';
 
 export type MapperPresetName = 'TLD' | 'TLL' | 'TLE';
 
@@ -250,32 +249,5 @@ export function runCrossArch(options: CrossArchOptions = {}): CrossArchCell[] {
   return out;
 }
 
-/** C's `%.2e` (`9.41e+05`), as Timeloop prints the EDP. */
-export function cExp2(x: number): string {
-  if (!Number.isFinite(x)) return 'N/A';
-  const [m, e] = x.toExponential(2).split('e');
-  const n = Number(e);
-  return `${m}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
-}
-
-/**
- * The study's results table: `| Comp | Arch | Mapper | EDP (J*cycle) |
- * Cycles | Energy (uJ) | MSE Runtime (s) |`, EDP as Timeloop prints it,
- * energy in uJ to 2 decimals, `N/A` where no mapping was found. The
- * mapper column names the preset (the study's says `TL`); a runtime marked
- * `†` is a search that stopped on its time budget.
- */
-export function crossArchTable(cells: readonly CrossArchCell[]): string {
-  return markdownTable(
-    ['Comp', 'Arch', 'Mapper', 'EDP (J*cycle)', 'Cycles', 'Energy (uJ)', 'MSE Runtime (s)'],
-    cells.map((c) => [
-      c.comp,
-      c.arch,
-      c.mapper,
-      c.ok ? cExp2(c.edp_J_cycle) : 'N/A',
-      c.ok ? String(c.cycles) : 'N/A',
-      c.ok ? c.energy_uJ.toFixed(2) : 'N/A',
-      `${c.runtime_s.toFixed(3)}${c.timeBound ? '†' : ''}`,
-    ]),
-  );
-}
+// The study's table format lives in table.ts (no mapper or model needed to print it).
+export { cExp2, crossArchTable } from './table.ts';

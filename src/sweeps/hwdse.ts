@@ -56,6 +56,7 @@ import type { Evaluation } from '../model/result.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { blockLayers } from '../workload/layers.ts';
+import type { TransformerModel } from '../workload/models.ts';
 import { correctAggregate, studyAggregate, type CorrectAggregate, type LayerMetrics, type StudyAggregate } from './aggregate.ts';
 
 export * from './hwdse-configs.ts';
@@ -396,7 +397,7 @@ export interface HwdseLayer {
  * once per head (study-facts §7.2: every 100%-utilization row has
  * 16 × (4,194,304 + 4,194,304 + 33,554,432 + 8) cycles).
  */
-export function hwdseLayers(model = 'bert-large', ids: readonly string[] = ['KTQ', 'VScores', 'softmax'], options: { ignoreHeads?: boolean } = {}): HwdseLayer[] {
+export function hwdseLayers(model: TransformerModel | string = 'bert-large', ids: readonly string[] = ['KTQ', 'VScores', 'softmax'], options: { ignoreHeads?: boolean } = {}): HwdseLayer[] {
   const layers = blockLayers(model, { layers: ids });
   return ids.map((id) => {
     const l = layers.find((x) => x.id === id);

@@ -10,6 +10,7 @@
  * - {@link markdownTable}: the cross-architecture results table of
  *   `fetch_experiments_across_archs_results.py`.
  */
+import type { CrossArchCell } from './cross-arch.ts';
 
 /** Python's `str.center(width)`: the odd space goes left when the padding and the width are both odd. */
 export function pyCenter(s: string, width: number): string {
@@ -70,4 +71,34 @@ export function hwdseSummaryTable<C extends object>(results: readonly SummaryRow
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** C's `%.2e` (`9.41e+05`), as Timeloop prints the EDP. */
+export function cExp2(x: number): string {
+  if (!Number.isFinite(x)) return 'N/A';
+  const [m, e] = x.toExponential(2).split('e');
+  const n = Number(e);
+  return `${m}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+}
+
+/**
+ * The study's results table: `| Comp | Arch | Mapper | EDP (J*cycle) |
+ * Cycles | Energy (uJ) | MSE Runtime (s) |`, EDP as Timeloop prints it,
+ * energy in uJ to 2 decimals, `N/A` where no mapping was found. The
+ * mapper column names the preset (the study's says `TL`); a runtime marked
+ * `†` is a search that stopped on its time budget.
+ */
+export function crossArchTable(cells: readonly CrossArchCell[]): string {
+  return markdownTable(
+    ['Comp', 'Arch', 'Mapper', 'EDP (J*cycle)', 'Cycles', 'Energy (uJ)', 'MSE Runtime (s)'],
+    cells.map((c) => [
+      c.comp,
+      c.arch,
+      c.mapper,
+      c.ok ? cExp2(c.edp_J_cycle) : 'N/A',
+      c.ok ? String(c.cycles) : 'N/A',
+      c.ok ? c.energy_uJ.toFixed(2) : 'N/A',
+      `${c.runtime_s.toFixed(3)}${c.timeBound ? '†' : ''}`,
+    ]),
+  );
 }

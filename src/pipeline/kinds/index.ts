@@ -14,6 +14,8 @@ export const KIND_LOADERS: Record<string, () => Promise<KindModule>> = {
   map: () => import('./map.ts') as Promise<KindModule>,
   'fused-pair': () => import('./fused-pair.ts') as Promise<KindModule>,
   aggregate: () => import('./aggregate.ts') as Promise<KindModule>,
+  hwdse: () => import('./hwdse.ts') as Promise<KindModule>,
+  'cross-arch': () => import('./cross-arch.ts') as Promise<KindModule>,
 };
 
 const loaded = new Map<string, TaskKind>();

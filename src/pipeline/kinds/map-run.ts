@@ -6,7 +6,8 @@
  */
 import { MissingEnergyError } from '../../arch/energy-table.ts';
 import { InfeasibleMapspaceError, MapSpace } from '../../mapper/mapspace.ts';
-import { localSearch } from '../../mapper/search.ts';
+import { exhaustiveSearch, localSearch } from '../../mapper/search.ts';
+import { UserError } from '../../util/errors.ts';
 import { loopNestText } from '../../mapping/loop-nest-text.ts';
 import { evaluateMapping, prepareModel, type ModelContext } from '../../model/evaluate.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
@@ -27,17 +28,29 @@ export function runMapTask(request: RunRequest): MapOutcome {
   try {
     space = new MapSpace(problem, arch, constraints, { imperfect: mapper.imperfect ?? 'off' });
   } catch (error) {
-    if (error instanceof InfeasibleMapspaceError) return { format: MAP_RESULT_FORMAT, infeasible: error.message };
+    // A UserError here is a constraint no loop slot can take (a factor larger
+    // than the dimension or the fanout): no mapping, as for the library's mapOnPreset.
+    if (error instanceof InfeasibleMapspaceError || error instanceof UserError) return { format: MAP_RESULT_FORMAT, infeasible: error.message };
     throw error;
   }
-  const result = localSearch(space, ctx, { metrics: mapper.metrics, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts });
+  const t0 = performance.now();
+  const result =
+    mapper.algorithm === 'exhaustive'
+      ? exhaustiveSearch(space, ctx, { metrics: mapper.metrics, budgetMs: mapper.budgetMs })
+      : localSearch(space, ctx, { metrics: mapper.metrics, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, budgetMs: mapper.budgetMs });
+  const wallMs = Math.round(performance.now() - t0);
   if (result.mapping === null) {
     const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
-    const why = top.length > 0 ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}` : 'no factor split fits the buffers and fanouts';
+    // Without rejected candidates, every split was pruned: say which capacity or fanout pruned most.
+    const pruned = Object.entries(result.stats.prunedBy).sort((a, b) => b[1] - a[1]).slice(0, 2);
+    const why =
+      top.length > 0
+        ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}`
+        : `no factor split fits the buffers and fanouts${pruned.length > 0 ? `; most often pruned by: ${pruned.map(([r, n]) => `${r} (${n}×)`).join('; ')}` : ''}`;
     return {
       format: MAP_RESULT_FORMAT,
       infeasible: `no valid mapping found (${why})`,
-      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, warnings: [...constraints.warnings, ...space.warnings] },
+      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, wallMs, warnings: [...constraints.warnings, ...space.warnings] },
     };
   }
   const outcome = evaluateMapping(ctx, result.mapping);
@@ -58,6 +71,8 @@ export function runMapTask(request: RunRequest): MapOutcome {
       pruned: result.stats.pruned,
       factor_splits: result.stats.factorizations,
       ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: result.stats.exactEvaluations } : {}),
+      complete: result.stats.complete,
+      wallMs,
       warnings: [...constraints.warnings, ...space.warnings],
     },
   };

@@ -39,6 +39,10 @@ export interface MapResult {
     valid: number;
     pruned: number;
     factor_splits: number;
+    /** The whole map space was visited (exhaustive search not stopped by its budget). */
+    complete?: boolean;
+    /** Wall time of the search (the study's "MSE Runtime"); not part of the key, fixed once cached. */
+    wallMs?: number;
     warnings: string[];
   };
 }
@@ -48,7 +52,7 @@ export interface InfeasibleMapResult {
   format: typeof MAP_RESULT_FORMAT;
   /** Why, one line: the constraint or capacity no mapping satisfies. */
   infeasible: string;
-  search?: { algorithm: string; effort: number; seed: number; restarts: number; evaluated: number; warnings: string[] };
+  search?: { algorithm: string; effort: number; seed: number; restarts: number; evaluated: number; wallMs?: number; warnings: string[] };
 }
 
 export type MapOutcome = MapResult | InfeasibleMapResult;

@@ -1,0 +1,131 @@
+/**
+ * `cross-arch`: the cross-architecture study's results (study-facts §1.5)
+ * → one row per (workload, architecture) in the study's loop order
+ * (architectures outer), with the columns of its results table: Comp,
+ * Arch, Mapper, EDP, Cycles, Energy (uJ), MSE Runtime (s). The runtime is
+ * the search's wall time recorded in the map result when it ran (fixed once
+ * cached). A cell without a mapping has null numbers and its reason (the
+ * study's N/A). Plus one `rows` entry per cell for layers.csv. Cheap: runs
+ * on the main thread.
+ */
+import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
+import { crossArchTable } from '../../sweeps/table.ts';
+import { sourceVersion } from '../engine-version.ts';
+import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
+import type { DepResult, RunRequest, TaskKind } from '../task.ts';
+import { layerRow, type LayerRow } from './aggregate.ts';
+import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome } from './map.ts';
+
+export const CROSS_ARCH_FORMAT = 'expt-cross-arch-v1';
+
+export interface CrossArchRow {
+  comp: string;
+  arch: string;
+  mapper: CrossArchStudyInput['mapper'];
+  kind: 'gemm' | 'conv';
+  ok: boolean;
+  reason: string;
+  macs: number;
+  edp_J_cycle: number | null;
+  cycles: number | null;
+  energy_uJ: number | null;
+  utilization: number | null;
+  /** Wall time of the search (the study's "MSE Runtime"), null when no search ran. */
+  runtime_s: number | null;
+  /** The search stopped on its time budget (convolutions), not its effort. */
+  time_bound: boolean;
+  task: string;
+}
+
+export interface CrossArchAggregateResult {
+  format: typeof CROSS_ARCH_FORMAT;
+  experiment: string;
+  study: CrossArchStudyInput;
+  cells: CrossArchRow[];
+  rows: LayerRow[];
+  totals: { cells: number; tasks: number; infeasible: number; macs: number; energy_pJ: number; cycles: number; edp_sum_J_cycle: number };
+}
+
+export function crossArchAggregate(request: RunRequest): CrossArchAggregateResult {
+  const study = request.inputs['study'] as CrossArchStudyInput;
+  const cells = request.inputs['cells'] as CrossArchStudyCell[];
+  const byId = new Map<string, DepResult>();
+  for (const d of request.deps) {
+    byId.set(d.id, d);
+    for (const a of d.aliases) byId.set(a, d);
+  }
+  const rows: LayerRow[] = [];
+  const out: CrossArchRow[] = cells.map((cell) => {
+    const dep = cell.task !== undefined ? byId.get(cell.task) : undefined;
+    if (cell.task !== undefined && !dep) throw new Error(`cross-arch: no result for cell task ${cell.task}`);
+    const result: MapOutcome = dep ? (dep.result as MapOutcome) : { format: MAP_RESULT_FORMAT, infeasible: cell.infeasible ?? 'no task' };
+    const row = layerRow(cell.meta, { id: dep?.id ?? '', key: dep?.key ?? '' }, result);
+    rows.push(row);
+    const wallMs = result.search?.wallMs;
+    const settings = cell.kind === 'conv' ? study.conv : study.gemm;
+    return {
+      comp: cell.comp,
+      arch: cell.arch,
+      mapper: study.mapper,
+      kind: cell.kind,
+      ok: row.status === 'ok',
+      reason: row.reason,
+      macs: cell.macs,
+      edp_J_cycle: row.edp_J_cycle,
+      cycles: row.cycles,
+      energy_uJ: row.energy_pJ === null ? null : row.energy_pJ / 1e6,
+      utilization: row.utilization,
+      runtime_s: wallMs === undefined ? null : wallMs / 1000,
+      time_bound: !isInfeasible(result) && settings.budgetMs !== undefined && wallMs !== undefined && wallMs >= settings.budgetMs,
+      task: dep?.id ?? '',
+    };
+  });
+  const ok = rows.filter((r) => r.status === 'ok');
+  const sum = (f: (r: LayerRow) => number) => ok.reduce((a, r) => a + f(r), 0);
+  return {
+    format: CROSS_ARCH_FORMAT,
+    experiment: String(request.meta.experiment ?? ''),
+    study,
+    cells: out,
+    rows,
+    totals: {
+      cells: rows.length,
+      tasks: new Set(out.map((c) => c.task).filter((t) => t !== '')).size,
+      infeasible: rows.length - ok.length,
+      macs: rows.reduce((a, r) => a + r.macs, 0),
+      energy_pJ: sum((r) => r.energy_pJ!),
+      cycles: sum((r) => r.cycles!),
+      edp_sum_J_cycle: sum((r) => r.edp_J_cycle!),
+    },
+  };
+}
+
+/** The study's results table (`fetch_experiments_across_archs_results.py`) of the rows. */
+export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
+  const cells: CrossArchCell[] = rows.map((r) => ({
+    comp: r.comp,
+    arch: r.arch,
+    mapper: r.mapper,
+    ok: r.ok,
+    ...(r.reason !== '' ? { reason: r.reason } : {}),
+    macs: r.macs,
+    edp_J_cycle: r.edp_J_cycle ?? Infinity,
+    cycles: r.cycles ?? Infinity,
+    energy_uJ: r.energy_uJ ?? Infinity,
+    utilization: r.utilization ?? 0,
+    runtime_s: r.runtime_s ?? 0,
+    timeBound: r.time_bound,
+    warnings: [],
+  }));
+  return crossArchTable(cells);
+}
+
+export const kind: TaskKind<CrossArchAggregateResult> = {
+  name: 'cross-arch',
+  worker: false,
+  engine: () => ({ id: 'expt-cross-arch', version: sourceVersion(['pipeline/kinds/cross-arch.ts', 'pipeline/kinds/aggregate.ts']) }),
+  run: crossArchAggregate,
+  show(_request, result) {
+    return [`Cross-architecture study ${result.experiment}: mapper ${result.study.mapper} (${result.study.description}); ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping`, '', crossArchMarkdown(result.cells), ''].join('\n');
+  },
+};
