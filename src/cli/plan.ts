@@ -72,7 +72,8 @@ export const ENGINE_ARGS = {
 export function engineOptions(values: { engine?: string; timeout?: string; 'timeloop-bin'?: string }, command: string): EngineOverrides {
   const out: EngineOverrides = {};
   if (values.engine !== undefined) {
-    if (!(ENGINE_NAMES as readonly string[]).includes(values.engine)) throw new UserError(`${command}: --engine is ${ENGINE_NAMES.join(' or ')}, got '${values.engine}'`);
+    if (values.engine === 'expt') values = { ...values, engine: 'embedded' }; // as expt eval --engine names it
+    if (!(ENGINE_NAMES as readonly string[]).includes(values.engine!)) throw new UserError(`${command}: --engine is ${ENGINE_NAMES.join(' or ')}, got '${values.engine}'`);
     out.engine = values.engine as EngineName;
   }
   if (values.timeout !== undefined) {

@@ -18,7 +18,7 @@
  *     unfused constraints, so they are the unfused tasks.
  *   - `sweeps` (HW-DSE) and `crossArch`: not built yet — they say so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, relative, isAbsolute } from 'node:path';
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
@@ -27,7 +27,7 @@ import { readMapperJob } from '../mapper/input.ts';
 import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
-import { readYamlFile } from '../util/yaml.ts';
+import { parseYamlText, readYamlFile } from '../util/yaml.ts';
 import { listArchitectures } from '../arch/preset-files.ts';
 import { loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
 import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
@@ -188,7 +188,16 @@ class ExpandContext {
 
   doc(file: string): unknown {
     const abs = resolve(this.loaded.root, file);
-    if (!this.docs.has(abs)) this.docs.set(abs, readYamlFile(this.shown(file)));
+    if (!this.docs.has(abs)) {
+      // Read by absolute path (the config may be elsewhere than the working directory); messages name it as shown.
+      let text: string;
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch {
+        return readYamlFile(this.shown(file)); // throws the usual message
+      }
+      this.docs.set(abs, parseYamlText(text, this.shown(file)));
+    }
     return this.docs.get(abs);
   }
 
