@@ -52,7 +52,8 @@ export function checkUsage(): string {
     '  --merge               all files form one task (as expt eval merges them)',
     '  --arch ID             use an architecture preset (files add problem/mapping)',
     '  --timeloop-bin DIR    folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
-    '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s)',
+    '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s; pipeline',
+    '                        mode 600s)',
     '  --budget T            mapper budget for tasks without a mapping (default 10s)',
     "  --mapper M            who maps a task without a mapping: expt (default) or timeloop",
     "                        (timeloop-mapper with the task's mapper settings, stopped at",
@@ -128,7 +129,8 @@ export async function runCheck(argv: string[]): Promise<number> {
       only: values.only ?? [],
       config: values.config,
       jobs,
-      timeoutMs: values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000,
+      // timeloop-model needs 1.5 CPU-minutes per PIM matmul (128 × 128 fanout): a longer default than for files.
+      timeoutMs: values.timeout !== undefined ? duration(values.timeout, '--timeout') : 600_000,
       json: values.json === true,
       progress: process.stderr.isTTY === true,
     });
