@@ -11,6 +11,7 @@
  * Exit codes: 0 every task has identical counts and cycles; 3 some task
  * differs (or Timeloop failed on it); 2 bad usage or input, Timeloop missing.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
@@ -23,6 +24,7 @@ import { loadTask, mapWithExpt } from '../timeloop/task-input.ts';
 export function checkUsage(): string {
   return [
     'Usage: expt check <file.yaml>... [options]',
+    '       expt check [experiment...] [--only F=V[,F=V]] [options]   (pipeline mode)',
     '',
     'Evaluates each task with the embedded engine and with the real timeloop-model,',
     'and prints how far apart they are: per storage level and dataspace whether every',
@@ -36,11 +38,22 @@ export function checkUsage(): string {
     "mapping is mapped first (expt's mapper, or timeloop-mapper with --mapper timeloop),",
     'and its best mapping is checked.',
     '',
+    'Pipeline mode (no input files): the map tasks of the experiments (default: the',
+    "config's default), as `expt run` expands and filters them; each task's best",
+    "mapping from the embedded engine's cache (tasks not cached are mapped first) is",
+    'evaluated by timeloop-model; writes reports/fidelity.md and reports/fidelity.csv',
+    '(per task: counts equal?, energy and cycles ratios; a total line) and prints them.',
+    'Infeasible tasks are listed as such. --json prints {totals, rows}.',
+    '',
     'Options:',
+    '  --only F=V[,F=V]      pipeline mode: only these cells (as expt run --only)',
+    '  -j, --jobs N          pipeline mode: tasks at a time (default: the number of cores)',
+    '  --config FILE         pipeline mode: the experiments config',
     '  --merge               all files form one task (as expt eval merges them)',
     '  --arch ID             use an architecture preset (files add problem/mapping)',
     '  --timeloop-bin DIR    folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
-    '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s)',
+    '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s; pipeline',
+    '                        mode 600s)',
     '  --budget T            mapper budget for tasks without a mapping (default 10s)',
     "  --mapper M            who maps a task without a mapping: expt (default) or timeloop",
     "                        (timeloop-mapper with the task's mapper settings, stopped at",
@@ -85,6 +98,9 @@ export async function runCheck(argv: string[]): Promise<number> {
         mapper: { type: 'string' },
         brief: { type: 'boolean' },
         json: { type: 'boolean' },
+        only: { type: 'string', multiple: true },
+        jobs: { type: 'string', short: 'j' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -98,8 +114,28 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stdout.write(checkUsage());
     return 0;
   }
-  if (positionals.length === 0) throw new UserError("check: no input files (see 'expt check --help')");
   const bin = values['timeloop-bin'];
+  // Pipeline mode: experiment names (or nothing) rather than input files.
+  if (positionals.every((p) => !/\.(ya?ml)$/i.test(p) && !existsSync(p)) && values.merge === undefined && values.arch === undefined) {
+    if (bin !== undefined) {
+      const found = requireTimeloop(bin);
+      process.env['EXPT_TIMELOOP_MODEL'] = found.model;
+    }
+    const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
+    if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UserError(`check: --jobs expects a positive whole number, got '${values.jobs}'`);
+    const { checkPipeline } = await import('./check-pipeline.ts');
+    return checkPipeline({
+      experiments: positionals,
+      only: values.only ?? [],
+      config: values.config,
+      jobs,
+      // timeloop-model needs 1.5 CPU-minutes per PIM matmul (128 × 128 fanout): a longer default than for files.
+      timeoutMs: values.timeout !== undefined ? duration(values.timeout, '--timeout') : 600_000,
+      json: values.json === true,
+      progress: process.stderr.isTTY === true,
+    });
+  }
+  if (values.only !== undefined || values.config !== undefined) throw new UserError('check: --only and --config are for the pipeline mode (experiment names, no input files)');
   const tools = requireTimeloop(bin);
   const timeoutMs = values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000;
   const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : 10_000;

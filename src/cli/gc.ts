@@ -1,6 +1,7 @@
 /** `expt gc`: remove cache entries that no task of the current config references. */
 import { parseArgs } from 'node:util';
-import { openSession } from '../pipeline/session.ts';
+import { openSession, usesTimeloop } from '../pipeline/session.ts';
+import { findTimeloop } from '../timeloop/tools.ts';
 import { UserError } from '../util/errors.ts';
 
 export async function runGc(argv: string[]): Promise<number> {
@@ -12,13 +13,20 @@ export async function runGc(argv: string[]): Promise<number> {
   }
   if (parsed.values.help) {
     process.stdout.write(
-      ['Usage: expt gc [--json] [--config FILE]', '', 'Removes cache entries no task of any experiment in the config references,', 'records of task ids that no longer exist, and leftovers of interrupted writes.', ''].join('\n'),
+      ['Usage: expt gc [--json] [--config FILE]', '', 'Removes cache entries no task of any experiment in the config references',
+        '(with either engine: embedded, and timeloop when Timeloop is installed; the',
+        'timeloop time limit is the config\'s),', 'records of task ids that no longer exist, and leftovers of interrupted writes.', ''].join('\n'),
     );
     return 0;
   }
   const session = await openSession({ config: parsed.values.config, memo: true });
-  const referenced = new Set(session.graph.order.map((t) => `${t.kind}/${t.key}`));
-  const ids = new Set(session.graph.order.flatMap((t) => [t.id, ...t.aliases]));
+  const tasks = [...session.graph.order];
+  // Results of the other engine stay too: the embedded engine's always, the
+  // timeloop engine's when Timeloop is installed (its build is in their keys).
+  const other = usesTimeloop(session.loaded) ? 'embedded' : findTimeloop() ? 'timeloop' : undefined;
+  if (other) tasks.push(...(await openSession({ config: parsed.values.config, memo: true, engine: { engine: other } })).graph.order);
+  const referenced = new Set(tasks.map((t) => `${t.kind}/${t.key}`));
+  const ids = new Set(tasks.flatMap((t) => [t.id, ...t.aliases]));
   const out = session.cache.gc(referenced, ids);
   if (parsed.values.json) {
     process.stdout.write(JSON.stringify({ removed: out.removed.map((e) => `${e.kind}/${e.key}`), kept: out.kept, records: out.records, temp: out.temp }) + '\n');

@@ -8,6 +8,9 @@ import { parseArgs } from 'node:util';
 import { planGraph, planJson, type Plan } from '../pipeline/plan.ts';
 import { openSession, selectTasks } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
+import { ENGINE_NAMES, parseDuration, type EngineName } from '../pipeline/config.ts';
+import type { EngineOverrides } from '../pipeline/expand.ts';
+import { findTimeloop, INSTALL_HINT } from '../timeloop/tools.ts';
 
 export function planUsage(): string {
   return [
@@ -23,6 +26,7 @@ export function planUsage(): string {
     "                     fusion, variant, kind, id; 'a|b' = either);",
     '                     repeat for a union',
     '  --force            plan as if nothing were cached',
+    ...ENGINE_USAGE,
     '  --all              list cached tasks too (text output)',
     '  --config FILE      the experiments config (default: experiments.config.* found',
     '                     from the working directory up)',
@@ -40,6 +44,52 @@ export interface PlanArgs {
   json: boolean;
   all: boolean;
   config?: string;
+  /** `--engine`, `--timeout` (see {@link engineOptions}). */
+  engine?: EngineOverrides;
+}
+
+/** The engine options of run and plan (help lines). */
+export const ENGINE_USAGE = [
+  '  --engine E         who maps the map tasks: embedded (expt, default) or timeloop',
+  "                     (timeloop-mapper; overrides the config's `engine`)",
+  '  --timeout T        time limit per timeloop-mapper run, e.g. 120s or 2m (default:',
+  "                     the config's timeloop.timeLimit, else 120s)",
+  '  --timeloop-bin DIR folder of timeloop-model/timeloop-mapper (default:',
+  '                     EXPT_TIMELOOP_MODEL, then PATH)',
+];
+
+/** parseArgs options of {@link engineOptions}. */
+export const ENGINE_ARGS = {
+  engine: { type: 'string' },
+  timeout: { type: 'string' },
+  'timeloop-bin': { type: 'string' },
+} as const;
+
+/**
+ * `--engine`, `--timeout`, `--timeloop-bin` as session overrides.
+ * `--timeloop-bin` is passed on through EXPT_TIMELOOP_MODEL (worker threads inherit it).
+ */
+export function engineOptions(values: { engine?: string; timeout?: string; 'timeloop-bin'?: string }, command: string): EngineOverrides {
+  const out: EngineOverrides = {};
+  if (values.engine !== undefined) {
+    if (values.engine === 'expt') values = { ...values, engine: 'embedded' }; // as expt eval --engine names it
+    if (!(ENGINE_NAMES as readonly string[]).includes(values.engine!)) throw new UserError(`${command}: --engine is ${ENGINE_NAMES.join(' or ')}, got '${values.engine}'`);
+    out.engine = values.engine as EngineName;
+  }
+  if (values.timeout !== undefined) {
+    try {
+      out.timeLimitMs = parseDuration(values.timeout);
+    } catch (error) {
+      throw new UserError(`${command}: --timeout: ${(error as Error).message}`);
+    }
+  }
+  const bin = values['timeloop-bin'];
+  if (bin !== undefined) {
+    const tools = findTimeloop(bin);
+    if (!tools) throw new UserError(`${command}: timeloop-model not found at '${bin}': ${INSTALL_HINT}`);
+    process.env['EXPT_TIMELOOP_MODEL'] = tools.model;
+  }
+  return out;
 }
 
 /**
@@ -48,8 +98,8 @@ export interface PlanArgs {
  * enough to plan; `expt run` opens it again without the memo when a task
  * has to run.
  */
-export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config'>, options: { memo?: boolean } = {}) {
-  const session = await openSession({ config: args.config, memo: options.memo ?? !args.force });
+export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config' | 'engine'>, options: { memo?: boolean } = {}) {
+  const session = await openSession({ config: args.config, memo: options.memo ?? !args.force, engine: args.engine });
   const graph = selectTasks(session, args.experiments, args.only);
   const plan = planGraph(graph, session.cache, { force: args.force });
   return { session, plan };
@@ -86,6 +136,7 @@ export async function runPlanCommand(argv: string[]): Promise<number> {
         all: { type: 'boolean' },
         json: { type: 'boolean' },
         config: { type: 'string' },
+        ...ENGINE_ARGS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -106,5 +157,6 @@ export async function runPlanCommand(argv: string[]): Promise<number> {
     json: values.json === true,
     all: values.all === true,
     config: values.config,
+    engine: engineOptions(values, 'plan'),
   });
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { openSession } from '../pipeline/session.ts';
 import { writeReports } from '../report/write.ts';
 import { UserError } from '../util/errors.ts';
+import { ENGINE_ARGS, engineOptions } from './plan.ts';
 
 export function reportUsage(): string {
   return [
@@ -14,6 +15,8 @@ export function reportUsage(): string {
     '',
     'Options:',
     '  --config FILE   the experiments config',
+    '  --engine E      report the results of this engine (embedded or timeloop; default:',
+    "                  the config's engine); --timeout and --timeloop-bin as for expt run",
     '  --json          print {files, experiments: [{name, complete, cells, tasks, cachedTasks}]}',
     '  -h, --help      show this help',
     '',
@@ -23,7 +26,7 @@ export function reportUsage(): string {
 export async function runReport(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ENGINE_ARGS }, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UserError(`report: ${(error as Error).message} (see 'expt report --help')`);
   }
@@ -31,7 +34,7 @@ export async function runReport(argv: string[]): Promise<number> {
     process.stdout.write(reportUsage());
     return 0;
   }
-  const session = await openSession({ config: parsed.values.config, memo: true });
+  const session = await openSession({ config: parsed.values.config, memo: true, engine: engineOptions(parsed.values, 'report') });
   const out = writeReports(session.loaded, session.expansion, session.graph, session.cache);
   const experiments = out.experiments.map((e) => ({ name: e.name, complete: e.complete, cells: e.cells, tasks: e.tasks, cachedTasks: e.cachedTasks }));
   if (parsed.values.json) {

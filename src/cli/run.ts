@@ -16,7 +16,7 @@ import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
 import { UserError } from '../util/errors.ts';
-import { computePlan, printPlan } from './plan.ts';
+import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
 
 export const EXIT_FAILED = 1;
 export const EXIT_INTERRUPTED = 130;
@@ -36,6 +36,7 @@ export function runUsage(): string {
     "                     id; 'a|b' = either); repeat for a union",
     '  -j, --jobs N       tasks at a time (default: the number of cores)',
     '  --force            recompute even cached results',
+    ...ENGINE_USAGE,
     '  --dry-run          print the plan (as expt plan) and run nothing',
     '  --json             print a summary object {ran, cached, failed, skipped, ...}',
     '                     on stdout (progress goes to stderr)',
@@ -68,6 +69,7 @@ export async function runRun(argv: string[]): Promise<number> {
         'no-report': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         config: { type: 'string' },
+        ...ENGINE_ARGS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -81,7 +83,7 @@ export async function runRun(argv: string[]): Promise<number> {
     process.stdout.write(runUsage());
     return 0;
   }
-  const args = { experiments: positionals, only: values.only ?? [], force: values.force === true, config: values.config };
+  const args = { experiments: positionals, only: values.only ?? [], force: values.force === true, config: values.config, engine: engineOptions(values, 'run') };
   if (values['dry-run']) return printPlan({ ...args, json: values.json === true, all: values.verbose === true });
   const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);

@@ -8,6 +8,7 @@ import { planGraph } from '../pipeline/plan.ts';
 import { openSession } from '../pipeline/session.ts';
 import type { Task } from '../pipeline/task.ts';
 import { UserError } from '../util/errors.ts';
+import { ENGINE_ARGS, engineOptions } from './plan.ts';
 
 export function showUsage(): string {
   return [
@@ -18,6 +19,8 @@ export function showUsage(): string {
     '',
     'Options:',
     '  --config FILE   the experiments config',
+    '  --engine E      the task as this engine computes it (embedded or timeloop; default:',
+    "                  the config's engine); --timeout and --timeloop-bin as for expt run",
     '  --json          print {task, state, reason, manifest, result}',
     '  -h, --help      show this help',
     '',
@@ -38,7 +41,7 @@ function findTask(tasks: readonly Task[], query: string): Task {
 export async function runShow(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ENGINE_ARGS }, strict: true, allowPositionals: true });
   } catch (error) {
     throw new UserError(`show: ${(error as Error).message} (see 'expt show --help')`);
   }
@@ -48,7 +51,7 @@ export async function runShow(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UserError("show: expected one task id (see 'expt plan --all')");
-  const session = await openSession({ config: values.config });
+  const session = await openSession({ config: values.config, engine: engineOptions(values, 'show') });
   const task = findTask(session.graph.order, positionals[0]);
   const plan = planGraph(session.graph.closure([task.id]), session.cache);
   const entry = plan.byId.get(task.id)!;

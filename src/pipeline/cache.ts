@@ -7,6 +7,8 @@
  *   <kind>/<key>/manifest.json   what produced it: task id, engine, per-input
  *                                hashes and labels, dependency keys, the
  *                                sha256 of result.json, timestamps
+ *   <kind>/<key>/files/          optional: files kept with the result (an
+ *                                external engine's input, stdout/stderr, logs)
  *   tasks/<hash of task id>.json the last key seen for each task id with its
  *                                input hashes (what `expt plan` diffs against
  *                                to say which input changed)
@@ -54,6 +56,8 @@ export interface Manifest {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** Files kept with the result (an external tool's input and logs), relative to the entry folder. */
+  files?: string[];
 }
 
 /** The last key of one task id (see {@link Cache.readRecord}). */
@@ -105,7 +109,7 @@ export class Cache {
    * complete entry was already in place (that one wins; it has the same key,
    * so the same content up to non-determinism the key does not capture).
    */
-  put(manifestInfo: Omit<Manifest, 'format' | 'result'>, result: unknown, options: { replace?: boolean } = {}): 'stored' | 'kept' {
+  put(manifestInfo: Omit<Manifest, 'format' | 'result' | 'files'>, result: unknown, options: { replace?: boolean; files?: Record<string, string> } = {}): 'stored' | 'kept' {
     const { kind, key } = manifestInfo;
     const target = this.entryDir(kind, key);
     const text = JSON.stringify(result, null, 1) + '\n';
@@ -114,9 +118,15 @@ export class Cache {
       ...manifestInfo,
       result: { sha256: sha256(text), bytes: Buffer.byteLength(text) },
     };
+    const files = Object.entries(options.files ?? {}).filter(([name]) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name));
+    if (files.length > 0) manifest.files = files.map(([name]) => `files/${name}`);
     const tmp = this.tempDir('entry');
     try {
       writeFileSync(join(tmp, 'result.json'), text);
+      if (files.length > 0) {
+        mkdirSync(join(tmp, 'files'));
+        for (const [name, content] of files) writeFileSync(join(tmp, 'files', name), content);
+      }
       writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
       mkdirSync(join(this.root, kind), { recursive: true });
       for (let attempt = 0; attempt < 5; attempt++) {

@@ -42,6 +42,25 @@ export interface MapperSettings {
   imperfect?: boolean;
 }
 
+/** Which engine maps and evaluates the map tasks: expt's own (default) or the real Timeloop. */
+export type EngineName = 'embedded' | 'timeloop';
+export const ENGINE_NAMES: readonly EngineName[] = ['embedded', 'timeloop'];
+
+/**
+ * Settings of the `timeloop` engine (`timeloop-mapper` per map task). All of
+ * them are part of the map tasks' keys: changing one reruns the Timeloop tasks.
+ */
+export interface TimeloopSettings {
+  /** Wall-time limit per task: a duration such as '120s', '2m', or ms (default 120 s); then SIGINT, and Timeloop reports its best mapping so far. */
+  timeLimit?: string | number;
+  /**
+   * Timeloop `mapper` block keys (underscore spelling; written hyphenated for
+   * v3.0.3), over the defaults `{algorithm: hybrid, num_threads: 1, timeout:
+   * 1000, victory_condition: 500}` and a job file's own mapper block.
+   */
+  mapper?: Record<string, unknown>;
+}
+
 /** An architecture given as Timeloop-format files (architecture, ERT, constraints). */
 export interface ArchitectureDef {
   files: string[];
@@ -167,6 +186,10 @@ export interface ExperimentDef {
   crossArch?: CrossArchDef;
   /** Study-specific settings not in the schema yet: hashed into tasks as given. */
   options?: Record<string, unknown>;
+  /** The engine of this experiment's map tasks (default: the config's `engine`). */
+  engine?: EngineName;
+  /** Settings of the timeloop engine for this experiment. */
+  timeloop?: TimeloopSettings;
 }
 
 export interface ExptConfig {
@@ -192,6 +215,10 @@ export interface ExptConfig {
    * on `<name>-no` when that architecture exists, else on itself.
    */
   noArchitectures?: Record<string, string>;
+  /** The engine of every experiment's map tasks (default 'embedded'; `expt run --engine` overrides it). */
+  engine?: EngineName;
+  /** Settings of the timeloop engine (an experiment's own `timeloop` overrides them field by field). */
+  timeloop?: TimeloopSettings;
   experiments: Record<string, ExperimentDef>;
 }
 
@@ -446,7 +473,7 @@ function editDistance(a: string, b: string): number {
   return dp[a.length][b.length];
 }
 
-const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'architectures', 'noArchitectures', 'experiments'];
+const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'engine', 'timeloop', 'architectures', 'noArchitectures', 'experiments'];
 const EXPERIMENT_FIELDS = [
   'description',
   'mapper',
@@ -465,6 +492,8 @@ const EXPERIMENT_FIELDS = [
   'sweep',
   'crossArch',
   'options',
+  'engine',
+  'timeloop',
 ];
 const SWEEP_FIELDS = ['architecture', 'configs', 'mixup', 'mode', 'version', 'beyondCacti', 'model', 'layers', 'ignoreHeads', 'mapper'];
 const SWEEP_MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'metrics', 'exhaustive'];
@@ -483,6 +512,8 @@ export function validateConfig(value: unknown, file: string, root: string): Expt
   if (Object.keys(exps).length === 0) c.fail('experiments', 'expected at least one experiment, got an empty object');
   for (const k of ['cacheDir', 'reportsDir', 'modelsDir']) if (o[k] !== undefined) c.string(o[k], k);
   if (o['mapper'] !== undefined) checkMapper(c, o['mapper'], 'mapper');
+  if (o['engine'] !== undefined) checkEngine(c, o['engine'], 'engine');
+  if (o['timeloop'] !== undefined) checkTimeloop(c, o['timeloop'], 'timeloop');
   if (o['architectures'] !== undefined) {
     const archs = c.object(o['architectures'], 'architectures', 'an object of named architectures');
     for (const [name, def] of Object.entries(archs)) {
@@ -524,6 +555,40 @@ function checkMapper(c: Checker, value: unknown, path: string): void {
   }
 }
 
+function checkEngine(c: Checker, value: unknown, path: string): void {
+  if (!(ENGINE_NAMES as readonly unknown[]).includes(value)) c.expected(path, `one of ${ENGINE_NAMES.join(', ')}`, value);
+}
+
+function checkTimeloop(c: Checker, value: unknown, path: string): void {
+  const t = c.object(value, path, "timeloop engine settings ({ timeLimit: '120s', mapper: { ... } })");
+  c.fields(t, path, ['timeLimit', 'mapper']);
+  if (t['timeLimit'] !== undefined) {
+    try {
+      parseDuration(t['timeLimit'] as string | number);
+    } catch (error) {
+      c.fail(join2(path, 'timeLimit'), (error as Error).message);
+    }
+  }
+  if (t['mapper'] !== undefined) {
+    const m = c.object(t['mapper'], join2(path, 'mapper'), 'Timeloop mapper settings ({ algorithm, num_threads, timeout, victory_condition, ... })');
+    for (const [k, v] of Object.entries(m)) {
+      if (!['string', 'number', 'boolean'].includes(typeof v) && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) c.expected(join2(join2(path, 'mapper'), k), 'a string, number, boolean or list of strings', v);
+    }
+  }
+}
+
+/** A duration: ms as a number, or a string such as '120s', '2m', '500ms' (default unit: s). */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`expected a positive duration, got ${value}`);
+    return value;
+  }
+  const m = /^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*$/.exec(String(value));
+  if (!m || Number(m[1]) <= 0) throw new Error(`expected a duration such as 120s, 2m or 500ms, got '${String(value)}'`);
+  const v = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v * 1000);
+}
+
 function checkExperiment(c: Checker, name: string, value: unknown): void {
   const path = join2('experiments', name);
   c.name(name, path);
@@ -532,6 +597,8 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
   const at = (k: string) => join2(path, k);
   if (e['description'] !== undefined) c.string(e['description'], at('description'));
   if (e['mapper'] !== undefined) checkMapper(c, e['mapper'], at('mapper'));
+  if (e['engine'] !== undefined) checkEngine(c, e['engine'], at('engine'));
+  if (e['timeloop'] !== undefined) checkTimeloop(c, e['timeloop'], at('timeloop'));
   if (e['jobs'] !== undefined) {
     c.list(e['jobs'], at('jobs'), 'a list of mapper jobs ({ files: [...], model, layer, arch })').forEach((j, i) => {
       const jp = `${at('jobs')}[${i}]`;

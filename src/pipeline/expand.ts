@@ -30,7 +30,7 @@
  *   A cell whose constraints cannot even be stated (a factor larger than the
  *   dimension or the fanout) has no task: the aggregate gets its reason.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, relative, isAbsolute } from 'node:path';
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
@@ -40,14 +40,14 @@ import type { ImperfectMode } from '../mapper/mapspace.ts';
 import type { Metric } from '../mapper/search.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
-import { readYamlFile } from '../util/yaml.ts';
+import { parseYamlText, readYamlFile } from '../util/yaml.ts';
 import { listArchitectures } from '../arch/preset-files.ts';
 import { loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
 import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
 import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layers.ts';
 import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
-import { DEFAULT_NO_ARCHITECTURES, selectExperiments, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
+import { DEFAULT_NO_ARCHITECTURES, parseDuration, selectExperiments, type EngineName, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
 import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
 import { CROSS_ARCH_ALL_ARCHITECTURES, MAPPER_PRESETS, crossArchConstraints, crossArchWorkload } from '../sweeps/cross-arch.ts';
@@ -95,10 +95,60 @@ export interface MapSettings {
 
 export const DEFAULT_MAPPER = { effort: 10_000, seed: 1, restarts: 8 } as const;
 
+/**
+ * A map task's `mapper` input with the timeloop engine: `timeloop-mapper` on
+ * the exported task. Every field is in the key (Timeloop's search depends on
+ * all of them, and on the thread count and the time limit when they bind).
+ */
+export interface TimeloopMapSettings {
+  algorithm: 'timeloop-mapper';
+  metrics: Metric[];
+  /** The Timeloop `mapper` block (underscore keys; written hyphenated for v3.0.3). */
+  mapper: Record<string, unknown>;
+  /** Wall-time limit per task, ms: then SIGINT, and Timeloop reports its best mapping so far. */
+  timeLimitMs: number;
+}
+
+/**
+ * Timeloop mapper defaults of the timeloop engine: the study's settings
+ * (hybrid search, timeout 1000 invalid mappings in a row, victory after 500
+ * mappings without improvement) on one thread, so that a task's result does
+ * not depend on the machine's core count or thread timing (several threads
+ * share the best mapping as they go: their result varies from run to run).
+ */
+export const DEFAULT_TIMELOOP_MAPPER: Readonly<Record<string, unknown>> = {
+  algorithm: 'hybrid',
+  num_threads: 1,
+  timeout: 1000,
+  victory_condition: 500,
+  sync_interval: 0,
+  live_status: false,
+  diagnostics: false,
+  log_stats: false,
+};
+
+/** Default wall-time limit of one timeloop-mapper run. */
+export const DEFAULT_TIMELOOP_TIME_LIMIT_MS = 120_000;
+
+/** Command-line overrides of the config's engine settings (`expt run --engine timeloop --timeout 60s`). */
+export interface EngineOverrides {
+  engine?: EngineName;
+  /** Wall-time limit per timeloop-mapper run, ms. */
+  timeLimitMs?: number;
+}
+
+/** Timeloop mapper block keys in underscore spelling, the file's `version` dropped. */
+function timeloopMapperKeys(block: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) return out;
+  for (const [k, v] of Object.entries(block as Record<string, unknown>)) if (k !== 'version') out[k.replace(/-/g, '_')] = v;
+  return out;
+}
+
 export { selectExperiments };
 
-export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []): Expansion {
-  const ctx = new ExpandContext(loaded);
+export function expandConfig(loaded: LoadedConfig, names: readonly string[] = [], overrides: EngineOverrides = {}): Expansion {
+  const ctx = new ExpandContext(loaded, overrides);
   const specs: TaskSpec[] = [];
   const seen = new Map<string, TaskSpec>();
   const experiments: ExperimentTasks[] = [];
@@ -148,7 +198,10 @@ interface Sink {
 class ExpandContext {
   private readonly docs = new Map<string, unknown>();
   private readonly archCache = new Map<string, ResolvedArch>();
-  constructor(readonly loaded: LoadedConfig) {}
+  constructor(
+    readonly loaded: LoadedConfig,
+    readonly overrides: EngineOverrides = {},
+  ) {}
 
   /** A path from the config, as the user sees it (relative to the working directory when close). */
   shown(file: string): string {
@@ -164,12 +217,43 @@ class ExpandContext {
 
   doc(file: string): unknown {
     const abs = resolve(this.loaded.root, file);
-    if (!this.docs.has(abs)) this.docs.set(abs, readYamlFile(this.shown(file)));
+    if (!this.docs.has(abs)) {
+      // Read by absolute path (the config may be elsewhere than the working directory); messages name it as shown.
+      let text: string;
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch {
+        return readYamlFile(this.shown(file)); // throws the usual message
+      }
+      this.docs.set(abs, parseYamlText(text, this.shown(file)));
+    }
     return this.docs.get(abs);
   }
 
-  mapper(def: ExperimentDef, jobMetrics: Metric[] | undefined, field: string, template: 'uber' | 'ruby' = 'uber'): TaskInput {
-    const m: MapperSettings = { ...this.loaded.config.mapper, ...def.mapper };
+  mapper(def: ExperimentDef, jobMetrics: Metric[] | undefined, field: string, jobMapperBlock?: unknown, template: 'uber' | 'ruby' = 'uber'): TaskInput {
+    const config = this.loaded.config;
+    const m: MapperSettings = { ...config.mapper, ...def.mapper };
+    const engine = this.overrides.engine ?? def.engine ?? config.engine ?? 'embedded';
+    if (engine === 'timeloop') {
+      const metrics = m.objective ?? jobMetrics ?? ['edp'];
+      const mapper = {
+        ...DEFAULT_TIMELOOP_MAPPER,
+        ...timeloopMapperKeys(jobMapperBlock),
+        ...timeloopMapperKeys(config.timeloop?.mapper),
+        ...timeloopMapperKeys(def.timeloop?.mapper),
+        optimization_metrics: metrics,
+      };
+      const limit = def.timeloop?.timeLimit ?? config.timeloop?.timeLimit;
+      const value: TimeloopMapSettings = {
+        algorithm: 'timeloop-mapper',
+        metrics,
+        mapper,
+        timeLimitMs: this.overrides.timeLimitMs ?? (limit !== undefined ? parseDuration(limit) : DEFAULT_TIMELOOP_TIME_LIMIT_MS),
+      };
+      const from = [this.overrides.engine ? '--engine timeloop' : `${this.loaded.displayFile}: ${def.engine ? field.replace(/\.mapper$/, '.engine') : 'engine'}`];
+      if (this.overrides.timeLimitMs !== undefined) from.push(`--timeout ${this.overrides.timeLimitMs / 1000}s`);
+      return { label: `timeloop-mapper settings (${from.join(', ')})`, value };
+    }
     const value: MapSettings = {
       algorithm: 'local-search',
       effort: m.effort ?? DEFAULT_MAPPER.effort,
@@ -316,9 +400,11 @@ function cellId(kind: string, meta: TaskMeta): string {
 }
 
 function mapSpec(meta: TaskMeta, problem: Problem, arch: Architecture, ert: EnergyReferenceTable, constraints: MapspaceConstraints, labels: Labels, mapper: TaskInput, problemLabel?: string): TaskSpec {
+  const engine = (mapper.value as { algorithm?: string }).algorithm === 'timeloop-mapper' ? 'timeloop' : undefined;
   return {
     id: cellId('map', meta),
     kind: 'map',
+    ...(engine ? { engine } : {}),
     inputs: {
       problem: { label: problemLabel ?? labels.problem, value: problem },
       architecture: { label: labels.architecture, value: arch },
@@ -347,7 +433,8 @@ function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: 
       fusion: job.fusion ?? 'none',
       ...(job.variant !== undefined ? { variant: job.variant } : {}),
     };
-    sink.cell(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`, parsed.template)), field);
+    const mapperBlock = job.files.map((f) => ctx.doc(f)).reduce<unknown>((found, doc) => (typeof doc === 'object' && doc !== null && 'mapper' in doc ? (doc as Record<string, unknown>)['mapper'] : found), undefined);
+    sink.cell(mapSpec(meta, parsed.problem, parsed.arch, parsed.ert, parsed.constraints, labels, ctx.mapper(def, parsed.metrics, `experiments.${name}.mapper`, mapperBlock)), field);
   });
 }
 

@@ -121,7 +121,7 @@ export function taskKey(kind: string, engine: EngineId, inputHashes: Record<stri
 }
 
 /** Builds the graph: orders the specs, hashes inputs, computes keys, merges identical tasks. */
-export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string) => EngineId): TaskGraph {
+export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string, variant?: string) => EngineId): TaskGraph {
   const ordered = topologicalOrder(specs);
   const canonicalId = new Map<string, string>();
   const byKindKey = new Map<string, Task>();
@@ -140,10 +140,11 @@ export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string) 
     return h;
   };
   for (const spec of ordered) {
-    let engine = engines.get(spec.kind);
+    const engineKey = spec.engine === undefined ? spec.kind : `${spec.kind}\0${spec.engine}`;
+    let engine = engines.get(engineKey);
     if (!engine) {
-      engine = engineOf(spec.kind);
-      engines.set(spec.kind, engine);
+      engine = spec.engine === undefined ? engineOf(spec.kind) : engineOf(spec.kind, spec.engine);
+      engines.set(engineKey, engine);
     }
     const inputHashes: Record<string, InputRecord> = {};
     for (const [name, input] of Object.entries(spec.inputs)) inputHashes[name] = { label: input.label, hash: hashOf(input.value) };
@@ -166,7 +167,8 @@ export function buildGraph(specs: readonly TaskSpec[], engineOf: (kind: string) 
       canonicalId.set(spec.id, existing.id);
       continue;
     }
-    const task: Task = { ...spec, deps, key, engine, inputHashes, depKeys, aliases: [], cells: [spec.meta] };
+    const { engine: variant, ...rest } = spec;
+    const task: Task = { ...rest, ...(variant !== undefined ? { variant } : {}), deps, key, engine, inputHashes, depKeys, aliases: [], cells: [spec.meta] };
     byKindKey.set(kk, task);
     taskIdIndex.set(spec.id, kk);
     canonicalId.set(spec.id, spec.id);

@@ -56,7 +56,9 @@ export function explain(task: Task, record: TaskRecord | undefined, planned: Rea
   if (!record) return 'no cached result for this key (never run)';
   if (record.key === task.key) return 'no cached result for this key (the last result was removed)';
   const reasons: string[] = [];
-  if (record.engine.id !== task.engine.id || record.engine.version !== task.engine.version) {
+  if (record.engine.id !== task.engine.id) {
+    reasons.push(`engine changed: ${record.engine.id} → ${task.engine.id} (${task.engine.version})`);
+  } else if (record.engine.version !== task.engine.version) {
     reasons.push(`engine ${task.engine.id} changed (${record.engine.version} → ${task.engine.version})`);
   }
   for (const [name, now] of Object.entries(task.inputHashes)) {

@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { Cache } from './cache.ts';
 import type { Plan } from './plan.ts';
 import { recordOf } from './plan.ts';
-import type { DepResult, RunRequest, Task, TaskKind } from './task.ts';
+import { splitResultFiles, type DepResult, type RunRequest, type Task, type TaskKind } from './task.ts';
 import { RemoteTaskError, WorkerPool, errorInfo } from './worker-pool.ts';
 
 export type TaskState = 'started' | 'cached' | 'done' | 'failed' | 'skipped';
@@ -141,8 +141,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
       const startedAt = new Date();
       const t0 = performance.now();
       let result: unknown;
+      let files: Record<string, string> | undefined;
       try {
         result = kind.worker ? await pool.run(request) : await kind.run(request);
+        ({ result, files } = splitResultFiles(result));
         // What dependents see is what the cache holds.
         result = JSON.parse(JSON.stringify(result ?? null));
       } catch (error) {
@@ -172,7 +174,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
           durationMs: Math.round(durationMs),
         },
         result,
-        { replace: options.force === true },
+        { replace: options.force === true, files },
       );
       keepRecord(cache, task);
       if ((remainingUsers.get(task.id) ?? 0) > 0) results.set(task.id, result);

@@ -10,7 +10,8 @@
  */
 import { Cache } from './cache.ts';
 import { loadConfig, selectExperiments, type LoadedConfig } from './config.ts';
-import type { Expansion } from './expand.ts';
+import type { EngineOverrides, Expansion } from './expand.ts';
+import { timeloopMapEngine } from './kinds/map.ts';
 import { buildGraph, TaskGraph } from './graph.ts';
 import { loadKinds } from './kinds/index.ts';
 import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from './session-memo.ts';
@@ -28,8 +29,26 @@ export interface Session {
   partial: boolean;
 }
 
-export async function openSession(options: { config?: string; cwd?: string; memo?: boolean } = {}): Promise<Session> {
+export interface SessionOptions {
+  config?: string;
+  cwd?: string;
+  memo?: boolean;
+  /** `--engine` / `--timeout` of the command line, over the config's engine settings. */
+  engine?: EngineOverrides;
+}
+
+/** Whether any map task of the config runs on the timeloop engine. */
+export function usesTimeloop(loaded: LoadedConfig, overrides: EngineOverrides = {}): boolean {
+  if (overrides.engine !== undefined) return overrides.engine === 'timeloop';
+  const c = loaded.config;
+  return Object.values(c.experiments).some((e) => (e.engine ?? c.engine ?? 'embedded') === 'timeloop');
+}
+
+export async function openSession(options: SessionOptions = {}): Promise<Session> {
   const loaded = await loadConfig({ explicit: options.config, cwd: options.cwd });
+  const overrides = options.engine ?? {};
+  // The Timeloop build is part of the keys: find it first (a missing Timeloop is one clear error).
+  const timeloop = usesTimeloop(loaded, overrides) ? timeloopMapEngine() : undefined;
   const cache = new Cache(loaded.cacheDir);
   const names = Object.keys(loaded.config.experiments);
   let fingerprint: string | undefined;
@@ -41,6 +60,7 @@ export async function openSession(options: { config?: string; cwd?: string; memo
         config: loaded.config,
         models: loaded.models,
         engine: process.env['EXPT_ENGINE_VERSION'] ?? '',
+        engines: { engine: overrides.engine ?? null, timeLimitMs: overrides.timeLimitMs ?? null, timeloop: timeloop ?? null },
       });
     } catch {
       fingerprint = undefined; // a config value that cannot be hashed: no memo
@@ -53,10 +73,11 @@ export async function openSession(options: { config?: string; cwd?: string; memo
     }
   }
   const { expandConfig } = await import('./expand.ts');
-  const recording = fingerprint !== undefined ? recordFs(() => expandConfig(loaded, names)) : { result: expandConfig(loaded, names), observations: [], complete: false };
+  const expand = () => expandConfig(loaded, names, overrides);
+  const recording = fingerprint !== undefined ? recordFs(expand) : { result: expand(), observations: [], complete: false };
   const expansion = recording.result;
   const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
-  const graph = buildGraph(expansion.specs, (k) => kinds.get(k)!.engine());
+  const graph = buildGraph(expansion.specs, (k, variant) => (k === 'map' && variant === 'timeloop' && timeloop ? timeloop : kinds.get(k)!.engine(variant)));
   if (fingerprint !== undefined && recording.complete) {
     const tasks: StoredTask[] = graph.order.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label }])) }));
     writeMemo(loaded.cacheDir, { format: MEMO_FORMAT, fingerprint, observations: recording.observations, experiments: expansion.experiments, tasks });

@@ -37,6 +37,12 @@ export interface TaskSpec {
   /** Unique, stable, human-readable: `map:quick/bert-large/KQV/gemmini/none/TLD`. */
   id: string;
   kind: string;
+  /**
+   * Which of the kind's engines computes it (undefined: the kind's default),
+   * e.g. 'timeloop' for a map task run by timeloop-mapper. The engine's id
+   * and version are part of the key.
+   */
+  engine?: string;
   inputs: Record<string, TaskInput>;
   /** Ids of the tasks whose results this one reads, in the order `run` gets them. */
   deps: string[];
@@ -44,7 +50,9 @@ export interface TaskSpec {
 }
 
 /** A task in the graph: a spec with its key, possibly standing for several identical specs. */
-export interface Task extends TaskSpec {
+export interface Task extends Omit<TaskSpec, 'engine'> {
+  /** The engine variant named by the spec (see {@link TaskSpec.engine}). */
+  variant?: string;
   /** sha256 of kind, engine, input hashes and dependency keys. */
   key: string;
   engine: EngineId;
@@ -85,8 +93,9 @@ export interface TaskKind<Result = unknown> {
   /**
    * The engine that computes results, hashed into every key: bump the
    * version (or derive it from the sources) when results would change.
+   * `variant` names one of the kind's engines (a spec's `engine`).
    */
-  engine(): EngineId;
+  engine(variant?: string): EngineId;
   /** Compute-heavy: run on a worker thread. */
   readonly worker: boolean;
   run(request: RunRequest): Promise<Result> | Result;
@@ -100,4 +109,19 @@ export class TaskError extends Error {
     super(message);
     this.name = 'TaskError';
   }
+}
+
+/**
+ * A result may carry files to keep next to its cache entry (an external
+ * tool's input and logs) under this key: name → text. The scheduler moves
+ * them out of the result into `cache/<kind>/<key>/files/` (so they are not
+ * part of result.json, and dependents do not see them).
+ */
+export const RESULT_FILES = '_files';
+
+/** Splits the files (see {@link RESULT_FILES}) off a result. */
+export function splitResultFiles(result: unknown): { result: unknown; files: Record<string, string> | undefined } {
+  if (typeof result !== 'object' || result === null || Array.isArray(result) || !(RESULT_FILES in result)) return { result, files: undefined };
+  const { [RESULT_FILES]: files, ...rest } = result as Record<string, unknown>;
+  return { result: rest, files: files as Record<string, string> };
 }

@@ -27,7 +27,7 @@ import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained } from '../mapper/constraints.ts';
+import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { architectureToTimeloop, ertToTimeloop, toTimeloopDocument } from './tree-export.ts';
 
 type Obj = Record<string, unknown>;
@@ -245,4 +245,48 @@ export function writeExport(task: ExportTask, outDir: string, name: string, head
   writeFileSync(join(outDir, 'README.txt'), readme);
   files.push('README.txt');
   return { files, notes };
+}
+
+/**
+ * Parsed map-space constraints ({@link MapspaceConstraints}, as the pipeline's
+ * map tasks hold them) back as Timeloop `mapspace_constraints` targets, so
+ * that `timeloop-mapper` searches the same map space as expt's mapper: per
+ * level and loop type, exact factors (`D=4`), bounds (`D>=2`, `D<=8`), the
+ * permutation (innermost prefix, `_`, outermost suffix), the spatial X/Y
+ * `split`, and a `bypass` target with the kept and bypassed dataspaces.
+ * Unresolved `maximize_dims` macros must have been resolved before.
+ */
+export function constraintsToTargets(c: MapspaceConstraints, problem: Problem, architecture: Architecture): Obj[] {
+  if (c.maximize.length > 0) throw new Error('constraintsToTargets: resolve maximize_dims first');
+  const dims = problem.dimensions;
+  const out: Obj[] = [];
+  c.levels.forEach((lc, level) => {
+    const target = architecture.storage[level].name;
+    for (const type of ['temporal', 'spatial'] as const) {
+      const loop = type === 'temporal' ? lc.temporal : lc.spatial;
+      const factors: string[] = [];
+      dims.forEach((d, i) => {
+        if (loop.exact[i] !== undefined) factors.push(`${d}=${loop.exact[i]}`);
+        if (loop.min[i] !== undefined) factors.push(`${d}>=${loop.min[i]}`);
+        if (loop.max[i] !== undefined) factors.push(`${d}<=${loop.max[i]}`);
+      });
+      const perm = loop.prefix.map((i) => dims[i]).join('') + (loop.suffix.length > 0 ? `_${loop.suffix.map((i) => dims[i]).join('')}` : '');
+      const split = type === 'spatial' ? lc.split : undefined;
+      if (factors.length === 0 && perm === '' && split === undefined) continue;
+      const t: Obj = { target, type };
+      if (factors.length > 0) t['factors'] = factors.join(' ');
+      if (perm !== '') t['permutation'] = perm;
+      if (split !== undefined) t['split'] = split;
+      out.push(t);
+    }
+    const keep = problem.dataspaces.filter((_, i) => lc.keep[i] === true).map((d) => d.name);
+    const bypass = problem.dataspaces.filter((_, i) => lc.keep[i] === false).map((d) => d.name);
+    if (keep.length > 0 || bypass.length > 0) {
+      const t: Obj = { target, type: 'bypass' };
+      if (keep.length > 0) t['keep'] = keep;
+      if (bypass.length > 0) t['bypass'] = bypass;
+      out.push(t);
+    }
+  });
+  return out;
 }

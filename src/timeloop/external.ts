@@ -19,10 +19,10 @@
  * - Input flavour: v3 (hyphenated keys) by default, which v3.0.3 needs;
  *   `flavour: 'v4'` writes underscore keys for Timeloop master.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { engineId, requireTimeloop } from './tools.ts';
 import { $ } from 'zx';
 import type { Architecture } from '../arch/architecture.ts';
 import { foldedSize, type LevelMapping, type LoopBlock, type Mapping, type SpatialBlock } from '../mapping/mapping.ts';
@@ -34,82 +34,7 @@ import { dynamicEnergyPJ, parseTimeloopStats, type TimeloopStats } from './stats
 import { parseMapping } from './tree-import.ts';
 import { parseYamlText } from '../util/yaml.ts';
 
-export interface TimeloopTools {
-  readonly model: string;
-  /** `timeloop-mapper` next to the model program, if present. */
-  readonly mapper: string | null;
-  /** A `lib/` folder next to `bin/`, put on LD_LIBRARY_PATH. */
-  readonly libDir: string | null;
-}
-
-export const INSTALL_HINT =
-  'install Timeloop (https://github.com/NVlabs/timeloop; e.g. build v3.0.3 with scons and put timeloop-model and timeloop-mapper on PATH), ' +
-  'name its folder with --timeloop-bin or EXPT_TIMELOOP_MODEL=/path/to/timeloop-model, or use the embedded engine (leave out --engine timeloop)';
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function toolsAt(model: string): TimeloopTools {
-  const dir = dirname(model);
-  const mapper = join(dir, 'timeloop-mapper');
-  const lib = resolve(dir, '..', 'lib');
-  return { model, mapper: isFile(mapper) ? mapper : null, libDir: existsSync(lib) ? lib : null };
-}
-
-/** Finds Timeloop, or null. `bin` is a folder holding timeloop-model, or the program itself. */
-export function findTimeloop(bin?: string): TimeloopTools | null {
-  if (bin !== undefined && bin !== '') {
-    const p = isFile(bin) ? bin : join(bin, 'timeloop-model');
-    return isFile(p) ? toolsAt(resolve(p)) : null;
-  }
-  const forced = process.env['EXPT_TIMELOOP_MODEL'];
-  if (forced !== undefined && forced !== '') return forced === 'none' || !isFile(forced) ? null : toolsAt(resolve(forced));
-  for (const d of (process.env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
-    const p = join(d, 'timeloop-model');
-    if (isFile(p)) return toolsAt(resolve(p));
-  }
-  return null;
-}
-
-/** {@link findTimeloop}, or a {@link UserError} that says how to install it or to use the embedded engine. */
-export function requireTimeloop(bin?: string, program: 'timeloop-model' | 'timeloop-mapper' = 'timeloop-model'): TimeloopTools {
-  const tools = findTimeloop(bin);
-  if (!tools) {
-    const where = bin ? `at '${bin}'` : process.env['EXPT_TIMELOOP_MODEL'] ? `at EXPT_TIMELOOP_MODEL='${process.env['EXPT_TIMELOOP_MODEL']}'` : 'on PATH';
-    throw new UserError(`${program} not found ${where}: ${INSTALL_HINT}`);
-  }
-  if (program === 'timeloop-mapper' && !tools.mapper) {
-    throw new UserError(`timeloop-mapper not found next to ${tools.model}: ${INSTALL_HINT}`);
-  }
-  return tools;
-}
-
-const hashMemo = new Map<string, string>();
-
-function fileDigest(path: string): string {
-  const st = statSync(path);
-  const key = `${path}\0${st.size}\0${st.mtimeMs}`;
-  const hit = hashMemo.get(key);
-  if (hit) return hit;
-  const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
-  hashMemo.set(key, digest);
-  return digest;
-}
-
-/** `timeloop-model@sha256:<12 hex>` of the program and its libraries (Timeloop prints no version). */
-export function engineId(tools: TimeloopTools, program: 'timeloop-model' | 'timeloop-mapper' = 'timeloop-model'): string {
-  const exe = program === 'timeloop-mapper' ? tools.mapper : tools.model;
-  if (!exe) throw new UserError(`${program} not found next to ${tools.model}: ${INSTALL_HINT}`);
-  const h = createHash('sha256').update(fileDigest(exe));
-  const lib = tools.libDir ? join(tools.libDir, `lib${program}.so`) : null;
-  if (lib && isFile(lib)) h.update(fileDigest(lib));
-  return `${program}@sha256:${h.digest('hex').slice(0, 12)}`;
-}
+export { findTimeloop, requireTimeloop, engineId, INSTALL_HINT, type TimeloopTools } from './tools.ts';
 
 export interface ExternalOptions {
   /** Folder holding timeloop-model / timeloop-mapper, or the model program. */
@@ -124,6 +49,8 @@ export interface ExternalOptions {
   readonly workDir?: string;
   /** Keep TIMELOOP_* environment variables (default: removed). */
   readonly keepEnv?: boolean;
+  /** Return the run folder's text files (input, stdout/stderr, logs, stats, map) in `files`. */
+  readonly collect?: boolean;
 }
 
 export interface ExternalRun {
@@ -146,6 +73,24 @@ export interface ExternalRun {
   readonly mapYaml: string | null;
   /** Why there is no result (Timeloop's error lines, a timeout...), else null. */
   readonly error: string | null;
+  /** With `collect`: the run folder's files (name → text; each cut at 4 MB). */
+  readonly files?: Record<string, string>;
+}
+
+const COLLECT_LIMIT = 4 * 1024 * 1024;
+
+function collectFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, name), 'utf8');
+    } catch {
+      continue; // a folder or unreadable
+    }
+    files[name] = text.length > COLLECT_LIMIT ? `${text.slice(0, COLLECT_LIMIT)}\n[cut at ${COLLECT_LIMIT} characters by expt]\n` : text;
+  }
+  return files;
 }
 
 async function run(program: 'timeloop-model' | 'timeloop-mapper', text: string, task: ExportTask, opts: ExternalOptions): Promise<ExternalRun> {
@@ -194,8 +139,9 @@ async function run(program: 'timeloop-model' | 'timeloop-mapper', text: string, 
   const mapText = existsSync(mapFile) ? readFileSync(mapFile, 'utf8') : null;
   const mapYamlFile = join(dir, `${program}.map.yaml`);
   const mapYaml = existsSync(mapYamlFile) ? readFileSync(mapYamlFile, 'utf8') : null;
+  const files = opts.collect ? collectFiles(dir) : undefined;
   if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
-  return { program, engineId: id, dir, exitCode: out.exitCode, timedOut, stdout: out.stdout, stderr: out.stderr, wallMs, stats, evaluation, mapText, mapYaml, error };
+  return { program, engineId: id, dir, exitCode: out.exitCode, timedOut, stdout: out.stdout, stderr: out.stderr, wallMs, stats, evaluation, mapText, mapYaml, error, ...(files ? { files } : {}) };
 }
 
 /** Runs `timeloop-model` on a task with a mapping and an ERT. */

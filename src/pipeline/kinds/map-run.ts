@@ -14,9 +14,11 @@ import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../cli/render-eval.ts';
 import { TaskError, type RunRequest } from '../task.ts';
 import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
+import type { MapSettings } from '../expand.ts';
 
 export function runMapTask(request: RunRequest): MapOutcome {
-  const { problem, architecture: arch, ERT: ert, constraints, mapper } = inputsOf(request);
+  const { problem, architecture: arch, ERT: ert, constraints, mapper: settings } = inputsOf(request);
+  const mapper = settings as MapSettings;
   let ctx: ModelContext;
   try {
     ctx = prepareModel(problem, arch, ert);
@@ -94,7 +96,9 @@ export function showMapResult(request: Pick<RunRequest, 'inputs'>, result: MapOu
     `Cycles      : ${s.cycles}`,
     `Utilization : ${(s.utilization * 100).toFixed(2)} %`,
     `EDP         : ${formatScientific(s.edp_J_cycle)} J*cycle`,
-    `Search      : ${result.search.algorithm}, effort ${result.search.effort}, seed ${result.search.seed}, ${result.search.evaluated} mappings evaluated`,
+    result.search.timeloop
+      ? `Search      : timeloop-mapper (${result.search.timeloop.engine}), ${Object.entries(result.search.timeloop.mapper).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}; ${(result.search.timeloop.wallMs / 1000).toFixed(1)} s${result.search.timeloop.timedOut ? `, stopped at the time limit (${result.search.timeloop.timeLimitMs / 1000} s)` : ''}; evaluation: Timeloop's stats.txt`
+      : `Search      : ${result.search.algorithm}, effort ${result.search.effort}, seed ${result.search.seed}, ${result.search.evaluated} mappings evaluated`,
   ];
   return lines.join('\n') + '\n';
 }

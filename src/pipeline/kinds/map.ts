@@ -18,8 +18,10 @@ import type { Mapping } from '../../mapping/mapping.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
 import { sourceVersion } from '../engine-version.ts';
-import type { MapSettings } from '../expand.ts';
+import type { MapSettings, TimeloopMapSettings } from '../expand.ts';
+import type { EngineId } from '../cache.ts';
 import type { RunRequest, TaskKind } from '../task.ts';
+import { engineId, requireTimeloop } from '../../timeloop/tools.ts';
 
 export const MAP_RESULT_FORMAT = 'expt-map-result-v1';
 
@@ -44,6 +46,15 @@ export interface MapResult {
     /** Wall time of the search (the study's "MSE Runtime"); not part of the key, fixed once cached. */
     wallMs?: number;
     warnings: string[];
+    /** With the timeloop engine: how timeloop-mapper ran. */
+    timeloop?: {
+      engine: string;
+      mapper: Record<string, unknown>;
+      timeLimitMs: number;
+      wallMs: number;
+      timedOut: boolean;
+      exitCode: number | null;
+    };
   };
 }
 
@@ -66,21 +77,58 @@ interface MapInputs {
   architecture: Architecture;
   ERT: EnergyReferenceTable;
   constraints: MapspaceConstraints;
-  mapper: MapSettings;
+  mapper: MapSettings | TimeloopMapSettings;
 }
 
 export function inputsOf(request: Pick<RunRequest, 'inputs'>): MapInputs {
   return request.inputs as unknown as MapInputs;
 }
 
+/** The engine variants of the map kind (a spec's `engine`; undefined = embedded). */
+export const MAP_ENGINES = ['embedded', 'timeloop'] as const;
+
+/** The expt sources that turn a task into Timeloop input and Timeloop's output into a result. */
+const TIMELOOP_ADAPTER = [
+  'timeloop/export.ts',
+  'timeloop/tree-export.ts',
+  'timeloop/tree-import.ts',
+  'timeloop/external.ts',
+  'timeloop/stats-parser.ts',
+  'timeloop/tools.ts',
+  'pipeline/kinds/map.ts',
+  'pipeline/kinds/map-timeloop.ts',
+];
+
+/**
+ * The timeloop engine's id: the installed timeloop-mapper build (Timeloop
+ * prints no version: a sha256 of the program and its library) and the
+ * version of expt's adapter. A missing Timeloop is a UserError saying how
+ * to install it or to use the embedded engine.
+ */
+export function timeloopMapEngine(bin?: string): EngineId {
+  const tools = requireTimeloop(bin, 'timeloop-mapper');
+  return { id: 'timeloop-mapper', version: `${engineId(tools, 'timeloop-mapper').replace(/^timeloop-mapper@/, '')}; expt adapter ${sourceVersion(TIMELOOP_ADAPTER)}` };
+}
+
+export function embeddedMapEngine(): EngineId {
+  return {
+    id: 'expt-builtin-mapper',
+    version: sourceVersion(['model', 'mapper', 'mapping', 'arch/architecture.ts', 'arch/energy-table.ts', 'timeloop/tree-export.ts', 'pipeline/kinds/map.ts', 'pipeline/kinds/map-run.ts']),
+  };
+}
+
 export const kind: TaskKind<MapOutcome> = {
   name: 'map',
   worker: true,
-  engine: () => ({
-    id: 'expt-builtin-mapper',
-    version: sourceVersion(['model', 'mapper', 'mapping', 'arch/architecture.ts', 'arch/energy-table.ts', 'timeloop/tree-export.ts', 'pipeline/kinds/map.ts', 'pipeline/kinds/map-run.ts']),
-  }),
-  // The work is in map-run.ts, loaded on first use.
-  run: async (request) => (await import('./map-run.ts')).runMapTask(request),
+  engine: (variant) => {
+    if (variant === undefined || variant === 'embedded') return embeddedMapEngine();
+    if (variant === 'timeloop') return timeloopMapEngine();
+    throw new Error(`map: unknown engine '${variant}'`);
+  },
+  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use.
+  run: async (request) =>
+    (request.inputs['mapper'] as { algorithm?: string }).algorithm === 'timeloop-mapper'
+      ? (await import('./map-timeloop.ts')).runTimeloopMapTask(request)
+      : (await import('./map-run.ts')).runMapTask(request),
   show: async (request, result) => (await import('./map-run.ts')).showMapResult(request, result),
 };
