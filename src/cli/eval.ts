@@ -14,9 +14,12 @@ import { parseArgs } from 'node:util';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
 import type { Evaluation } from '../model/result.ts';
-import { importTimeloopDocuments, type TimeloopInput } from '../timeloop/tree-import.ts';
+import { importTimeloopDocuments, parseMapping, type TimeloopInput } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
-import { isPlainObject, readYamlFile } from '../util/yaml.ts';
+import { isPlainObject } from '../util/yaml.ts';
+import { isV4Document } from '../timeloop/v4-import.ts';
+import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
+import { loadTask } from '../timeloop/task-input.ts';
 import { evalJson, renderEvalText } from './render-eval.ts';
 
 export function evalUsage(): string {
@@ -60,7 +63,8 @@ export interface EvalInput {
 
 /** Reads, merges and checks the input files; every problem is a {@link UserError}. */
 export function loadEvalInput(files: readonly string[]): EvalInput {
-  const docs = files.map((file) => ({ file, doc: readYamlFile(file) }));
+  const docs = files.map((file) => ({ file, doc: readV4YamlFile(file) }));
+  if (docs.some((d) => isV4Document(d.doc))) return loadV4EvalInput(docs);
   // Find missing blocks before parsing, so that the message is the same whichever block is missing.
   const present = new Set<string>();
   for (const { file, doc } of docs) {
@@ -86,6 +90,28 @@ export function loadEvalInput(files: readonly string[]): EvalInput {
     throw new UserError('an input block could not be read', files.join(', '));
   }
   return { architecture, problem, mapping, ert, raw: input.raw };
+}
+
+/**
+ * timeloopfe v0.4 files (the study's `nodes:` architectures, variables
+ * files, a `mapping:` list): read as `expt check` reads them, energies from
+ * the estimator when no ERT is given.
+ */
+function loadV4EvalInput(docs: readonly { file: string; doc: unknown }[]): EvalInput {
+  // A file holding only a Timeloop `mapping:` list (what `expt map
+  // --emit-timeloop` writes) is the mapping itself, not more constraints.
+  const isMappingFile = (doc: unknown) => isPlainObject(doc) && Object.keys(doc).length === 1 && Array.isArray(doc['mapping']);
+  const specFiles = docs.filter((d) => !isMappingFile(d.doc)).map((d) => d.file);
+  const mappingDoc = docs.find((d) => isMappingFile(d.doc));
+  const task = loadTask(specFiles);
+  const where = docs.map((d) => d.file).join(', ');
+  if (!task.problem) throw new UserError('missing the problem block (expt eval needs architecture, problem, mapping and an ERT or estimable components)', where);
+  const mapping = mappingDoc
+    ? parseMapping((mappingDoc.doc as Record<string, unknown>)['mapping'], task.problem, task.architecture, { file: mappingDoc.file, path: 'mapping' })
+    : task.mapping;
+  if (!mapping) throw new UserError('missing the mapping block (expt eval needs architecture, problem, mapping and an ERT or estimable components)', where);
+  if (!task.ert) throw new UserError(`no ERT, and the estimator cannot price the architecture (${task.warnings.join('; ')})`, where);
+  return { architecture: task.architecture, problem: task.problem, mapping, ert: task.ert, raw: {} };
 }
 
 /** Evaluates the merged input; an invalid mapping becomes a {@link UserError}. */

@@ -323,7 +323,11 @@ function readDataspace(raw: Obj, where: Where, ctx: Context): DataspaceConstrain
 function combineFactors(into: Factor[], more: readonly Factor[], where: Where): void {
   for (const f of more) {
     if (into.some((g) => g.dim === f.dim && g.op === f.op && g.value === f.value)) continue;
-    const clash = into.find((g) => g.dim === f.dim && g.value !== f.value && !((g.op === '<=' && f.op === '>=') || (g.op === '>=' && f.op === '<=')));
+    // An exact factor within a bound (a mapping's D=256 under a node's D>=128) agrees with it.
+    const within = (exact: Factor, bound: Factor) => (bound.op === '>=' ? exact.value >= bound.value : bound.op === '<=' ? exact.value <= bound.value : false);
+    const agree = (g: Factor) =>
+      (g.op === '<=' && f.op === '>=') || (g.op === '>=' && f.op === '<=') || (g.op === '=' && f.op !== '=' && within(g, f)) || (f.op === '=' && g.op !== '=' && within(f, g));
+    const clash = into.find((g) => g.dim === f.dim && g.value !== f.value && !agree(g));
     if (clash) fail(where, `conflicting factors ${clash.dim}${clash.op}${clash.value} and ${f.dim}${f.op}${f.value} for the same target`);
     into.push(f);
   }
@@ -344,10 +348,20 @@ function combineDataspace(into: DataspaceConstraint, more: DataspaceConstraint, 
 function combineIteration(into: IterationConstraint, more: IterationConstraint, where: Where, what: string): void {
   combineFactors(into.factors, more.factors, where);
   if (more.permutation !== undefined) {
-    if (into.permutation !== undefined && into.permutation.join(',') !== more.permutation.join(',')) {
-      fail(where, `two different ${what} permutations for the same target: [${into.permutation.join(', ')}] (${into.origins.join('; ')}) and [${more.permutation.join(', ')}]`);
+    // A mapping lists only its problem's dimensions; a node's constraint may
+    // also name those of other problems (the study writes "DERSLQN"): they
+    // agree when the non-unit dimensions both name come in the same order.
+    // Loops of factor 1 have no place in a loop nest, so their order is free.
+    const a = into.permutation;
+    const b = more.permutation;
+    if (a !== undefined) {
+      const unit = new Set(into.factors.filter((f) => f.op === '=' && Number(f.value) === 1).map((f) => f.dim));
+      const common = (p: readonly string[], q: readonly string[]) => p.filter((d) => q.includes(d) && !unit.has(d)).join(',');
+      if (common(a, b) !== common(b, a)) {
+        fail(where, `two different ${what} permutations for the same target: [${a.join(', ')}] (${into.origins.join('; ')}) and [${b.join(', ')}]`);
+      }
     }
-    into.permutation = more.permutation;
+    if (a === undefined || b.length >= a.length) into.permutation = b;
   }
   if (more.split !== undefined) {
     if (into.split !== undefined && into.split !== more.split) fail(where, `two different splits for the same target: ${into.split} and ${more.split}`);

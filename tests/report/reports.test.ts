@@ -25,7 +25,7 @@ function project(experiments: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'expt-reports-'));
   temps.push(dir);
   mkdirSync(path.join(dir, 'experiments', 'archs'), { recursive: true });
-  for (const a of ['gemmini', 'gemmini-no']) {
+  for (const a of ['gemmini', 'gemmini-no', 'tpu']) {
     for (const ext of ['.yaml', '.energy.csv']) {
       const from = path.join(repoRoot, 'experiments', 'archs', `${a}${ext}`);
       if (existsSync(from)) copyFileSync(from, path.join(dir, 'experiments', 'archs', `${a}${ext}`));
@@ -200,18 +200,18 @@ test('fused pairs and model totals: the report numbers are the sums of the cache
 });
 
 test('an unfused cell without a valid mapping is an error: exit 1, named with its reason, and still a row of the report', async (t) => {
-  // L = 100 tokens: Gemmini's Registers take L in 16s.
-  const dir = project({ odd: { models: ['bert-base'], seqLength: 100, layers: ['KQV'], architectures: ['gemmini'], mapper: { effort: 300 } } });
+  // KTQ's E is the head size, 64; the TPU preset wants 128 to 256 of E across its Accumulator's fanout.
+  const dir = project({ odd: { models: ['bert-base'], layers: ['KTQ'], architectures: ['tpu'], mapper: { effort: 300 } } });
   const { run, summary } = await runJson(dir);
   t.is(run.code, 1);
   t.is(summary.failed, 0);
-  t.deepEqual((summary as unknown as { infeasible: unknown }).infeasible, {
-    expected: 0,
-    unexpected: [{ id: 'map:odd/bert-base/KQV/gemmini/none', reason: 'no split of dimension L=100 over the loops satisfies the constraints (Scratchpad (spatial) =1; Accumulator (spatial) =1; Registers =16)' }],
-  });
-  t.regex(run.stderr, /expt run: map:odd\/bert-base\/KQV\/gemmini\/none has no valid mapping: no split of dimension L=100/);
+  const infeasible = (summary as unknown as { infeasible: { expected: number; unexpected: { id: string; reason: string }[] } }).infeasible;
+  t.is(infeasible.expected, 0);
+  t.deepEqual(infeasible.unexpected.map((u) => u.id), ['map:odd/bert-base/KTQ/tpu/none']);
+  t.regex(infeasible.unexpected[0].reason, /^no split of dimension E=64 over the loops satisfies the constraints \(.*Accumulator \(spatial\) >=128,<=256/);
+  t.regex(run.stderr, /expt run: map:odd\/bert-base\/KTQ\/tpu\/none has no valid mapping: no split of dimension E=64/);
   const rows = csv(dir, 'layers.csv');
-  t.deepEqual(rows.map((r) => [r['layer'], r['status']]), [['KQV', 'infeasible']]);
+  t.deepEqual(rows.map((r) => [r['layer'], r['status']]), [['KTQ', 'infeasible']]);
   // Cached like any result: the rerun runs nothing and says it again.
   const again = await runJson(dir);
   t.is(again.run.code, 1);
