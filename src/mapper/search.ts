@@ -223,6 +223,10 @@ class Candidates {
    */
   flushImperfect(): void {
     for (const p of this.pending) {
+      if (performance.now() > this.deadline) {
+        this.stats.complete = false;
+        break;
+      }
       // Restarts often end on the same mapping; its exact cost is computed once.
       const key = JSON.stringify(p.mapping.levels);
       let r = this.exactCache.get(key);
