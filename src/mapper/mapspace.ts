@@ -216,7 +216,7 @@ export class MapSpace {
       }
       cur[i] = 1;
     };
-    if (imperfectHere) this.imperfectSplits(n, fits, out);
+    if (imperfectHere) this.imperfectSplits(n, fits, exact, out);
     else rec(0, n);
     if (out.length === 0) {
       const parts = this.slots
@@ -247,7 +247,7 @@ export class MapSpace {
    * kept: it does the same iterations on fewer instances or a smaller tile.
    * The outermost loop takes what is left.
    */
-  private imperfectSplits(n: number, fits: (s: number, f: number) => boolean, out: number[][]): void {
+  private imperfectSplits(n: number, fits: (s: number, f: number) => boolean, exact: readonly (number | undefined)[], out: number[][]): void {
     const S = this.slots.length;
     const cur = new Array<number>(S).fill(1);
     const seen = new Set<string>();
@@ -265,7 +265,10 @@ export class MapSpace {
         return;
       }
       const choices = new Set(divisors(m));
+      // An exact constraint is honoured even where a smaller factor leaves the same count above.
+      const e = exact[s];
       const bound = this.imperfectBound[s];
+      if (e !== undefined && bound !== undefined && e <= Math.min(bound, m)) choices.add(e);
       if (bound !== undefined) {
         let lastAbove = -1;
         for (let f = 2; f <= Math.min(bound, m); f++) {
