@@ -19,7 +19,8 @@ import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
 import { engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
-import { loadTask, mapWithExpt } from '../timeloop/task-input.ts';
+import { loadTask } from '../timeloop/task-input.ts';
+import { mapWithExpt } from '../mapper/input.ts';
 
 export function checkUsage(): string {
   return [

@@ -9,7 +9,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { writeExport } from '../timeloop/export.ts';
-import { loadTask, mapWithExpt, type LoadedTask } from '../timeloop/task-input.ts';
+import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+import { mapWithExpt } from '../mapper/input.ts';
 
 export function exportUsage(): string {
   return [

@@ -9,10 +9,13 @@ import { withoutUnitTerms, type Problem } from '../workload/problem.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { isV4Document } from '../timeloop/v4-import.ts';
 import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
-import { loadTask } from '../timeloop/task-input.ts';
+import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import { prepareModel } from '../model/evaluate.ts';
+import { InfeasibleMapspaceError, MapSpace } from './mapspace.ts';
 import { UserError } from '../util/errors.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from './constraints.ts';
-import type { Metric } from './search.ts';
+import { localSearch, type Metric } from './search.ts';
 
 export interface MapperJob {
   problem: Problem;
@@ -49,19 +52,18 @@ function ignoredMapperSettings(m: Record<string, unknown>): string[] {
 }
 
 /**
- * A job written for timeloopfe v0.4 (the study's `nodes:` architectures,
- * variables files, per-node constraints): imported as `expt check` imports
- * it, with energies estimated from the components when no ERT is given.
+ * The mapper job of a task loaded by `loadTask` (either file format or a
+ * preset, the ERT estimated when none is given): what `expt map` reads from
+ * timeloopfe v0.4 files, and what `expt check` / `expt export` map.
  */
-function readV4MapperJob(files: readonly string[]): MapperJob {
-  const task = loadTask(files);
-  const where = files.join(', ');
-  if (!task.problem) throw new UserError('missing the `problem` block', where);
-  if (!task.ert) throw new UserError(`no ERT, and the estimator cannot price the architecture (${task.warnings.join('; ')})`, where);
+export function mapperJobFromTask(task: LoadedTask): MapperJob {
+  const where = task.files.join(', ') || (task.format === 'preset' ? task.name : '');
+  if (!task.problem) throw new UserError('missing the `problem` block', where || undefined);
+  if (!task.ert) throw new UserError(`no ERT, and the estimator cannot price the architecture (${task.warnings.join('; ')})`, where || undefined);
   const arch = task.architecture;
   const problem = withoutUnitTerms(task.problem);
   const constraints = unconstrained(problem, arch);
-  if (task.constraints) addConstraints(constraints, task.constraints, problem, arch, { file: where, path: 'constraints' });
+  if (task.constraints) addConstraints(constraints, task.constraints, problem, arch, { file: where, path: 'mapspace_constraints' });
   resolveMaximizeDims(constraints, problem, arch, where);
   constraints.warnings.push(...task.warnings);
   const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
@@ -69,10 +71,29 @@ function readV4MapperJob(files: readonly string[]): MapperJob {
   return { problem, arch, ert: task.ert, constraints, metrics, ignoredSettings: task.mapper ? ignoredMapperSettings(task.mapper) : [], template: 'uber' };
 }
 
+/**
+ * The task's best mapping under expt's model and mapper (its constraints,
+ * its mapper block's optimization_metrics, else EDP), within `budgetMs`.
+ */
+export function mapWithExpt(task: LoadedTask, budgetMs: number): { mapping: Mapping; note: string } {
+  const where = task.files.join(', ') || undefined;
+  const job = mapperJobFromTask(task);
+  let space: MapSpace;
+  try {
+    space = new MapSpace(job.problem, job.arch, job.constraints);
+  } catch (e) {
+    if (e instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${e.message}`, where);
+    throw e;
+  }
+  const r = localSearch(space, prepareModel(job.problem, job.arch, job.ert), { metrics: job.metrics, budgetMs, effort: 10_000, seed: 1, restarts: 8 });
+  if (!r.mapping) throw new UserError("infeasible: expt's mapper found no valid mapping", where);
+  return { mapping: r.mapping, note: `mapped by expt (${job.metrics.join(', ')}; ${r.stats.evaluated} candidates, ${(r.stats.wallMs / 1000).toFixed(1)} s)` };
+}
+
 /** `parsed`: the files' documents when the caller has already read them (same order as `files`). */
 export function readMapperJob(files: readonly string[], parsed?: readonly unknown[]): MapperJob {
   const docs = files.map((file, i) => ({ file, doc: parsed !== undefined ? parsed[i] : readV4YamlFile(file) }));
-  if (docs.some((d) => isV4Document(d.doc))) return readV4MapperJob(files);
+  if (docs.some((d) => isV4Document(d.doc))) return mapperJobFromTask(loadTask(files));
   const input = importTimeloopDocuments(docs);
   const where = files.join(', ');
   if (!input.architecture) throw new UserError('missing the `architecture` block', where);

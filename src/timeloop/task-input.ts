@@ -8,11 +8,6 @@ import { basename } from 'node:path';
 import { loadArchitecture } from '../arch/presets.ts';
 import { estimateArchitecture } from '../arch/energy/index.ts';
 import { UserError } from '../util/errors.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained } from '../mapper/constraints.ts';
-import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
-import { localSearch, type Metric } from '../mapper/search.ts';
-import type { Mapping } from '../mapping/mapping.ts';
-import { prepareModel } from '../model/evaluate.ts';
 import type { ExportTask } from './export.ts';
 import { importAnyDocuments, type V4ImportOptions } from './v4-import.ts';
 import { readV4YamlFile } from './v4-yaml.ts';
@@ -84,31 +79,4 @@ export function loadTask(files: readonly string[], opts: LoadTaskOptions = {}): 
     ertSource,
     warnings,
   };
-}
-
-/**
- * The task's best mapping under expt's model and mapper (its constraints,
- * its mapper block's optimization_metrics, else EDP), within `budgetMs`.
- */
-export function mapWithExpt(task: LoadedTask, budgetMs: number): { mapping: Mapping; note: string } {
-  const where = task.files.join(', ') || undefined;
-  const { architecture: arch, problem, ert } = task;
-  if (!problem) throw new UserError('the task has no problem', where);
-  if (!ert) throw new UserError('the task has no ERT and the estimator cannot price its architecture', where);
-  const c = unconstrained(problem, arch);
-  if (task.constraints) addConstraints(c, task.constraints, problem, arch, { file: where ?? '', path: 'mapspace_constraints' });
-  resolveMaximizeDims(c, problem, arch, where ?? '');
-  let space: MapSpace;
-  try {
-    space = new MapSpace(problem, arch, c);
-  } catch (e) {
-    if (e instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${e.message}`, where);
-    throw e;
-  }
-  const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
-  const given: Metric[] = Array.isArray(om) ? om.map(String).filter((m): m is Metric => m === 'edp' || m === 'energy' || m === 'delay') : [];
-  const metrics: Metric[] = given.length > 0 ? given : ['edp'];
-  const r = localSearch(space, prepareModel(problem, arch, ert), { metrics, budgetMs, effort: 10_000, seed: 1, restarts: 8 });
-  if (!r.mapping) throw new UserError("infeasible: expt's mapper found no valid mapping", where);
-  return { mapping: r.mapping, note: `mapped by expt (${metrics.join(', ')}; ${r.stats.evaluated} candidates, ${(r.stats.wallMs / 1000).toFixed(1)} s)` };
 }
