@@ -19,7 +19,7 @@ import type { HwdseConfigResult } from '../sweeps/hwdse.ts';
 import { scatterSvg, type ScatterSeries } from '../sweeps/svg.ts';
 import { markdownTable } from '../sweeps/table.ts';
 import { crossArchMarkdown, type CrossArchAggregateResult } from '../pipeline/kinds/cross-arch.ts';
-import { hwdsePrettyTable, withInfinity, type HwdseAggregateResult, type HwdseConfigRow } from '../pipeline/kinds/hwdse.ts';
+import { hwdsePrettyTable, layerMetrics, withInfinity, type HwdseAggregateResult, type HwdseConfigRow } from '../pipeline/kinds/hwdse.ts';
 import { csvText, type CsvValue } from './csv.ts';
 
 const md = (s: string) => s.replace(/\|/g, '\\|');
@@ -104,13 +104,7 @@ function libraryResults(result: HwdseAggregateResult): HwdseConfigResult<Gemmini
       index: r.index,
       config: r.config as GemminiHwConfig,
       layers: r.layers.map((l) => ({
-        layer: l.layer,
-        weight: l.weight,
-        ok: l.ok,
-        energy_pJ: l.energy_pJ ?? Infinity,
-        cycles: l.cycles ?? Infinity,
-        utilization: l.utilization ?? 0,
-        edp_J_cycle: l.edp_J_cycle ?? Infinity,
+        ...layerMetrics(l),
         variant: l.variant,
         macs: l.macs,
         ...(l.ok ? {} : { reason: l.reason }),

@@ -38,6 +38,19 @@ export interface HwdseLayerRow {
   edp_J_cycle: number | null;
 }
 
+/** A layer row as the library's aggregates take it: ∞ for a layer without a mapping. */
+export function layerMetrics(l: HwdseLayerRow): LayerMetrics {
+  return {
+    layer: l.layer,
+    weight: l.weight,
+    ok: l.ok,
+    energy_pJ: l.energy_pJ ?? Infinity,
+    cycles: l.cycles ?? Infinity,
+    utilization: l.utilization ?? 0,
+    edp_J_cycle: l.edp_J_cycle ?? Infinity,
+  };
+}
+
 /** One config: its layers and both aggregates (null = ∞). */
 export interface HwdseConfigRow {
   /** Position in the sweep's config list, 0-based. */
@@ -100,16 +113,7 @@ export function hwdseAggregate(request: RunRequest): HwdseAggregateResult {
         edp_J_cycle: row.edp_J_cycle,
       };
     });
-    // The library's aggregates take ∞ for a layer without a mapping.
-    const metrics: LayerMetrics[] = layers.map((l) => ({
-      layer: l.layer,
-      weight: l.weight,
-      ok: l.ok,
-      energy_pJ: l.energy_pJ ?? Infinity,
-      cycles: l.cycles ?? Infinity,
-      utilization: l.utilization ?? 0,
-      edp_J_cycle: l.edp_J_cycle ?? Infinity,
-    }));
+    const metrics = layers.map(layerMetrics);
     const s = studyAggregate(metrics);
     const c = correctAggregate(metrics);
     return {
