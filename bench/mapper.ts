@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- mapper [--no-exhaustive] [--no-imperfect]`: the study's eight reference
- * mapper runs (../shared/golden/paper-*): per case, the default local search
+ * mapper runs (tests/fixtures/golden/paper-*): per case, the default local search
  * and the exhaustive search on one core — wall time, EDP, the ratio to the
  * better of Timeloop's mapper and the study's run, the ratio between the two
  * searches, and the time until the search first matched Timeloop's EDP.

@@ -67,9 +67,13 @@ export interface ArchitectureDef {
   description?: string;
 }
 
-/** One explicit mapper job: Timeloop-format files with a problem, an architecture and an ERT. */
+/**
+ * One explicit mapper job: Timeloop-format files with a problem, an
+ * architecture and an ERT; or, without files, a layer of a model on a named
+ * architecture (a preset or a declared one, with its constraints).
+ */
 export interface MapJobDef {
-  files: string[];
+  files?: string[];
   model?: string;
   layer?: string;
   arch?: string;
@@ -604,8 +608,18 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
       const jp = `${at('jobs')}[${i}]`;
       const job = c.object(j, jp, 'a mapper job ({ files: [...], model, layer, arch })');
       c.fields(job, jp, JOB_FIELDS);
-      c.files(c.required(job, 'files', jp, 'a list of Timeloop-format files'), join2(jp, 'files'));
       for (const k of ['model', 'layer', 'arch', 'fusion', 'variant']) if (job[k] !== undefined) c.name(job[k], join2(jp, k));
+      if (job['files'] !== undefined) c.files(job['files'], join2(jp, 'files'));
+      else {
+        const missing = ['model', 'layer', 'arch'].find((k) => job[k] === undefined);
+        if (missing !== undefined) c.fail(join2(jp, missing), `missing required field (a job without files is a layer of a model on an architecture: expected files, or model, layer and arch)`);
+        if (job['fusion'] !== undefined && job['fusion'] !== 'none') c.fail(join2(jp, 'fusion'), "a job without files is unfused (expected 'none'; fused cells come from the matrix's fusion levels)");
+        const l = job['layer'] as string;
+        if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
+          const near = closest(l, ALL_LAYER_IDS);
+          c.fail(join2(jp, 'layer'), `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+        }
+      }
     });
   }
   if (e['models'] !== undefined) c.names(e['models'], at('models'), 'a list of model names');
@@ -742,6 +756,10 @@ function checkNames(config: ExptConfig, models: readonly TransformerModel[], pre
     if (e.sweep?.model !== undefined) known('model', e.sweep.model, modelIds, `${path}.sweep.model`);
     e.crossArch?.architectures.forEach((a, i) => known('architecture', a, archNames, `${path}.crossArch.architectures[${i}]`));
     e.jobs?.forEach((j, i) => {
+      if (j.files === undefined) {
+        known('model', j.model!, modelIds, `${path}.jobs[${i}].model`);
+        known('architecture', j.arch!, archNames, `${path}.jobs[${i}].arch`);
+      }
       if (j.layer !== undefined && j.model !== undefined && modelIds.includes(j.model)) known('layer', j.layer, ALL_LAYER_IDS, `${path}.jobs[${i}].layer`);
     });
   }

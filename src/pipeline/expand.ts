@@ -420,6 +420,23 @@ function mapSpec(meta: TaskMeta, problem: Problem, arch: Architecture, ert: Ener
 function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
   def.jobs?.forEach((job, i) => {
     const field = `experiments.${name}.jobs[${i}]`;
+    if (job.files === undefined) {
+      // A job on a named architecture: one cell of the matrix, with the job's own labels.
+      const model = ctx.loaded.models.find((m) => m.id === job.model)!;
+      const [layer] = blockLayers(model, { layers: [job.layer!], origin: { file: ctx.loaded.displayFile, field: `${field}.layer` } });
+      const a = ctx.architecture(job.arch!);
+      const meta: TaskMeta = {
+        experiment: name,
+        model: model.id,
+        layer: layer.id,
+        arch: job.arch!,
+        fusion: 'none',
+        ...(job.variant !== undefined ? { variant: job.variant } : {}),
+      };
+      const constraints = a.constraints(layer.problem);
+      sink.cell(mapSpec(meta, layer.problem, a.arch, a.ert, constraints, a.labels, ctx.mapper(def, undefined, `experiments.${name}.mapper`), `workload ${model.id} ${layer.id}`), field);
+      return;
+    }
     const parsed = readMapperJob(
       job.files.map((f) => ctx.shown(f)),
       job.files.map((f) => ctx.doc(f)),

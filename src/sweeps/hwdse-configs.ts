@@ -94,7 +94,7 @@ export const GEMMINI_HARDCODED_CONFIGS: readonly GemminiHwConfig[] = [
 
 /**
  * `transformer_gemmini/hw_configs.json` at HEAD (study-facts §7.3;
- * ../shared/reference/gemmini_hw_configs.json), in file order: 8 shapes WS,
+ * tests/fixtures/reference/gemmini_hw_configs.json), in file order: 8 shapes WS,
  * the same 8 OS, then 4 tall/wide WS shapes. Scratchpad 512 KiB, bandwidths
  * 16 / 4, accumulator × rows = 262144 entries throughout.
  */
@@ -150,7 +150,7 @@ const row = (rank: number, listIndex: number, config: GemminiHwConfig, energy: n
 
 /**
  * `results/hwdse_table_08-05-2024.txt` (study-facts §7.2;
- * ../shared/reference/hwdse_table_08-05-2024.txt): 15 configs — the 6
+ * tests/fixtures/reference/hwdse_table_08-05-2024.txt): 15 configs — the 6
  * hard-coded ones × {WS, OS}, plus 16×32 WS, 32×16 WS (accumulator 32768)
  * and a manual 22×22 WS (accumulator 11915) — on BERT-large's KTQ, VScores
  * and softmax (× 16 heads), no fusion, with the constraints of 2024-05-08
@@ -193,7 +193,7 @@ const p = (shared_glb_size: number, shared_glb_bandwidth: number, pe_rows: numbe
 
 /**
  * The PIM configs, hard-coded in `transformer_pim/hwdse_run.py` and
- * identical in its `hw_configs.json` (../shared/reference/pim_hw_configs.json):
+ * identical in its `hw_configs.json` (tests/fixtures/reference/pim_hw_configs.json):
  * 256 KiB / 16 and 512 KiB / 32 global buffer × {128×128, 64×256, 256×64}, WS.
  */
 export const PIM_CONFIGS: readonly PimHwConfig[] = [

@@ -1,6 +1,6 @@
 /**
  * The energy/area estimator (src/arch/energy) against the ground truth in
- * ../shared/reference/energy: every component of the study
+ * tests/fixtures/reference/energy: every component of the study
  * (study_validation.csv), every row of the CACTI grid (sram_cacti.csv), the
  * NeuroSim intadder table, the library plug-in's technology factors; SRAM
  * points off the grid against values derived from the raw CACTI runs; the
@@ -26,9 +26,9 @@ import { importTimeloopDocuments } from '../../src/timeloop/tree-import.ts';
 import { findStorageLevel, parseTimeloopStats } from '../../src/timeloop/stats-parser.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { readYamlFile } from '../../src/util/yaml.ts';
-import { goldenDir, sharedDir } from '../helpers/golden.ts';
+import { goldenDir, referenceDir as studyReferenceDir } from '../helpers/golden.ts';
 
-const referenceDir = join(sharedDir, 'reference', 'energy');
+const referenceDir = join(studyReferenceDir, 'energy');
 
 type Row = Record<string, string>;
 

@@ -1,5 +1,5 @@
 /**
- * Access to the golden differential vectors (../shared/golden, produced by
+ * Access to the golden differential vectors (tests/fixtures/golden, produced by
  * Timeloop v3.0.3) and a field-by-field comparison of our evaluation with
  * the oracle's `expected.json`.
  */
@@ -10,8 +10,10 @@ import type { Evaluation } from '../../src/model/result.ts';
 import { COUNT_FIELDS } from '../../src/timeloop/fidelity.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sharedDir = resolve(repoRoot, '..', 'shared');
-export const goldenDir = join(sharedDir, 'golden');
+export const fixturesDir = join(repoRoot, 'tests', 'fixtures');
+export const goldenDir = join(fixturesDir, 'golden');
+/** The study's reference files (tests/fixtures/reference/README.md). */
+export const referenceDir = join(fixturesDir, 'reference');
 
 export interface GoldenCase {
   id: string;

@@ -44,11 +44,10 @@ import { Random } from '../../src/util/random.ts';
 import { parseYamlText, readYamlFile } from '../../src/util/yaml.ts';
 import type { Problem } from '../../src/workload/problem.ts';
 import { stringify } from 'yaml';
+import { goldenDir } from './golden.ts';
 
 type Obj = Record<string, unknown>;
 
-const here = dirname(fileURLToPath(import.meta.url));
-const goldenDir = resolve(here, '..', '..', '..', 'shared', 'golden');
 
 // ---------------------------------------------------------------------------
 // The oracle

@@ -1,5 +1,5 @@
 /**
- * The study's reference mapper runs (../shared/golden/paper-*): `expt map`
+ * The study's reference mapper runs (tests/fixtures/golden/paper-*): `expt map`
  * on each mapper-input.yaml must reach an EDP no worse than the better of
  * Timeloop's mapper on this machine (mapper-expected.json) and the study's
  * committed run (dynamic energy, as the inputs carry no leakage), and the

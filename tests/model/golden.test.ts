@@ -1,6 +1,6 @@
 /**
  * Differential test against Timeloop v3.0.3: every golden case in
- * ../shared/golden is evaluated from its input.yaml and compared field by
+ * tests/fixtures/golden is evaluated from its input.yaml and compared field by
  * field with the oracle's expected.json (counts and cycles exactly, energies
  * to 1e-6 relative, networks included).
  *

@@ -23,7 +23,7 @@ import { CROSS_ARCH_BERT_LAYERS, crossArchCell } from '../../src/sweeps/cross-ar
 import { GEMMINI_HWDSE_2024_05_08_CONFIGS, GEMMINI_HWDSE_TABLE_2024_05_08, GEMMINI_JSON_CONFIGS, gemminiVariant, hwdseLayers, runHwdse } from '../../src/sweeps/hwdse.ts';
 import { CROSS_ARCH_COLUMNS, hwdseColumns } from '../../src/report/studies.ts';
 import { UserError } from '../../src/util/errors.ts';
-import { repoRoot, sharedDir } from '../helpers/golden.ts';
+import { referenceDir, repoRoot } from '../helpers/golden.ts';
 import { expt, runJson } from './fixture.ts';
 
 const temps: string[] = [];
@@ -90,7 +90,7 @@ test("the repository's hwdse experiment: 15 configs × KTQ, VScores, softmax = 4
 });
 
 test('sweep configs: a study-format JSON file, mixup, and errors naming the field and the file', async (t) => {
-  const origin = { root: path.join(sharedDir, 'reference'), file: 'experiments.config.json', field: 'experiments.dse.sweep.configs' };
+  const origin = { root: referenceDir, file: 'experiments.config.json', field: 'experiments.dse.sweep.configs' };
   t.deepEqual(resolveSweepConfigs('gemmini', 'gemmini_hw_configs.json', origin).configs, GEMMINI_JSON_CONFIGS);
   const two = [GEMMINI_JSON_CONFIGS[0], GEMMINI_JSON_CONFIGS[10]]; // 16×16 WS, 32×8 OS
   const mixed = resolveSweepConfigs('gemmini', two, origin, { mixup: true });

@@ -12,7 +12,7 @@ import { GEMMINI_CONFIG_KEYS, GEMMINI_HWDSE_TABLE_2024_05_08 } from '../../src/s
 import { hwdseSummaryTable, markdownTable, prettyTable, pyCenter } from '../../src/sweeps/table.ts';
 import { scatterSvg } from '../../src/sweeps/svg.ts';
 import { compareWithStudy, comparisonMarkdown, hwdseParetoSvg } from '../../src/sweeps/hwdse-report.ts';
-import { sharedDir } from '../helpers/golden.ts';
+import { referenceDir } from '../helpers/golden.ts';
 
 // Two layers: A once (2 uJ, 100 cycles, 50%), B per head × 4 (1 uJ, 300 cycles, 100%).
 const layers: LayerMetrics[] = [
@@ -91,7 +91,7 @@ test('PrettyTable centring: the odd space goes left for even-length text', (t) =
 });
 
 test("summary table: the study's 2024-05-08 SUMMARY TABLE, byte for byte, from the 15 results in the file's order", (t) => {
-  const text = readFileSync(join(sharedDir, 'reference', 'hwdse_table_08-05-2024.txt'), 'utf8');
+  const text = readFileSync(join(referenceDir, 'hwdse_table_08-05-2024.txt'), 'utf8');
   const expected = text.slice(text.indexOf('SUMMARY TABLE:') + 'SUMMARY TABLE:\n'.length).trimEnd();
   const results = [...GEMMINI_HWDSE_TABLE_2024_05_08].sort((a, b) => a.listIndex - b.listIndex).map((r) => ({ config: r.config, metrics: r.study }));
   t.is(hwdseSummaryTable(results, GEMMINI_CONFIG_KEYS), expected);

@@ -1,6 +1,6 @@
 /**
  * HW-DSE (src/sweeps/hwdse.ts): the study's configs as data (checked
- * against ../shared/reference), a config turned into architecture variants
+ * against tests/fixtures/reference), a config turned into architecture variants
  * (sizes, meshes, bandwidths, re-estimated energies), the dataflow
  * constraints in fixed and study mode, and the normalization-op cycle
  * identity of the 2024-05-08 table.
@@ -28,9 +28,9 @@ import {
   type GemminiHwConfig,
 } from '../../src/sweeps/hwdse.ts';
 import { UserError } from '../../src/util/errors.ts';
-import { sharedDir } from '../helpers/golden.ts';
+import { referenceDir } from '../helpers/golden.ts';
 
-const reference = (f: string) => JSON.parse(readFileSync(join(sharedDir, 'reference', f), 'utf8'));
+const reference = (f: string) => JSON.parse(readFileSync(join(referenceDir, f), 'utf8'));
 const cfg = (over: Partial<GemminiHwConfig> = {}): GemminiHwConfig => ({ ...GEMMINI_HARDCODED_CONFIGS[0], ...over });
 const level = (v: { arch: { storage: readonly { name: string }[] } }, name: string) => v.arch.storage.find((s) => s.name === name)! as ReturnType<typeof loadArchitecture>['arch']['storage'][number];
 const energy = (v: { ert: { components: Record<string, readonly { name: string; energy: number }[]> } }, c: string, a: string) => v.ert.components[c].find((x) => x.name === a)!.energy;

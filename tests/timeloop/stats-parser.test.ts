@@ -1,5 +1,5 @@
 /**
- * The stats.txt parser against the golden vectors in ../shared/golden: every
+ * The stats.txt parser against the golden vectors in tests/fixtures/golden: every
  * `stats.txt` (Timeloop v3.0.3) is checked against its sibling
  * `expected.json` (numbers from the oracle's XML, full precision), and every
  * `study-stats.txt` (a newer Timeloop) against the `study` block there.
@@ -7,7 +7,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   dynamicEnergyPJ,
   findNetwork,
@@ -18,11 +17,9 @@ import {
   type TimeloopStats,
 } from '../../src/timeloop/stats-parser.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { goldenDir, referenceDir } from '../helpers/golden.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const sharedDir = path.resolve(repoRoot, '..', 'shared');
-const goldenDir = path.join(sharedDir, 'golden');
-const referenceStatsDir = path.join(sharedDir, 'reference', 'timeloop-stats');
+const referenceStatsDir = path.join(referenceDir, 'timeloop-stats');
 
 // ---------------------------------------------------------------------------
 // The shape of expected.json (only the fields these tests read).
@@ -176,7 +173,7 @@ function loadCase(caseId: string, statsFile: string): { stats: TimeloopStats; ex
 const cases = caseDirs();
 const studyCases = cases.filter((id) => existsSync(path.join(goldenDir, id, 'study-stats.txt')));
 
-test('the golden vectors are present in ../shared/golden', (t) => {
+test('the golden vectors are present in tests/fixtures/golden', (t) => {
   t.true(existsSync(goldenDir), `golden folder not found at ${goldenDir}`);
   t.true(cases.length >= 90, `expected the ~96 golden cases, found ${cases.length}`);
   t.true(studyCases.length >= 8, `expected the 8 paper-* cases, found ${studyCases.length}`);

@@ -1,5 +1,5 @@
 /**
- * The golden `paper-*` cases (../shared/golden/README.md "Study cases")
+ * The golden `paper-*` cases (tests/fixtures/golden/README.md)
  * carry the study's BERT-large KQV (D=3072 E=1024 L=4096) and VScores (one
  * head, D=64 E=4096 L=4096) problems: our layer builders must give the very
  * same Problem objects.
