@@ -22,7 +22,7 @@ import { parallelSearch } from '../../src/mapper/parallel.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const GOLDEN = join(ROOT, '..', 'shared', 'golden');
+const GOLDEN = join(ROOT, 'tests', 'fixtures', 'golden');
 const input = (id: string) => join(GOLDEN, id, 'mapper-input.yaml');
 
 /**

@@ -21,7 +21,7 @@ import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIX = join(ROOT, 'tests', 'fixtures', 'timeloopfe');
-const GOLDEN = join(ROOT, '..', 'shared', 'golden');
+const GOLDEN = join(ROOT, 'tests', 'fixtures', 'golden');
 
 function both(id: string): { expt: Evaluation; timeloop: Evaluation } {
   const file = join(GOLDEN, id, 'input.yaml');

@@ -22,7 +22,7 @@ import { architectureDiff } from './arch-diff.ts';
 import { compareRuns, findTimeloopModel, runOracle, runOurs } from '../helpers/oracle-fuzz.ts';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'timeloopfe');
-const GOLDEN = join(import.meta.dirname, '..', '..', '..', 'shared', 'golden');
+const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden');
 const fx = (...names: string[]) => names.map((n) => join(FIX, n));
 
 /** BERT-large KQV as a GEMM (D, E, L), the study's main layer. */
