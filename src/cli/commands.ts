@@ -2,6 +2,8 @@
  * The table of subcommands. Each command lives in its own file and is
  * imported only when it runs, so `expt --help` stays fast.
  */
+import { UserError } from '../util/errors.ts';
+
 export interface Command {
   /** What the user types: `expt <name> ...`. */
   readonly name: string;
@@ -64,6 +66,24 @@ export const commands: readonly Command[] = [
   },
 ];
 
+/**
+ * Commands expt runs itself, not listed in `expt --help`: a Slurm array
+ * element (`_slurm-element <job folder> <wave> <element>`).
+ */
+const internal: readonly Command[] = [
+  {
+    name: '_slurm-element',
+    summary: 'Run one Slurm array element of a submission (started by sbatch)',
+    run: async (argv) => {
+      const [dir, wave, element] = argv;
+      if (dir === undefined || !/^\d+$/.test(wave ?? '') || !/^\d+$/.test(element ?? '')) {
+        throw new UserError('_slurm-element expects <job folder> <wave> <element> (it is started by sbatch, not by hand)');
+      }
+      return (await import('../slurm/element.ts')).runElement(dir, Number(wave), Number(element));
+    },
+  },
+];
+
 export function findCommand(name: string): Command | undefined {
-  return commands.find((command) => command.name === name);
+  return commands.find((command) => command.name === name) ?? internal.find((command) => command.name === name);
 }

@@ -17,6 +17,8 @@ import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
 import { UserError } from '../util/errors.ts';
 import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
+import { EXECUTOR_KINDS, resolveExecutor, type ExecutorKind } from '../slurm/settings.ts';
+import { runPlanOnSlurm } from '../slurm/run.ts';
 
 export const EXIT_FAILED = 1;
 export const EXIT_INTERRUPTED = 130;
@@ -35,6 +37,9 @@ export function runUsage(): string {
     '                     architecture a task runs on), fusion, variant, kind,',
     "                     id; 'a|b' = either); repeat for a union",
     '  -j, --jobs N       tasks at a time (default: the number of cores)',
+    '  --executor local|slurm  where tasks run (default: the config\'s `executor`,',
+    '                     else local); slurm submits job arrays (see docs: Slurm)',
+    '  --detach           (slurm) return after submitting; a later expt run collects',
     '  --force            recompute even cached results',
     ...ENGINE_USAGE,
     '  --dry-run          print the plan (as expt plan) and run nothing',
@@ -63,6 +68,8 @@ export async function runRun(argv: string[]): Promise<number> {
       options: {
         only: { type: 'string', multiple: true },
         jobs: { type: 'string', short: 'j' },
+        executor: { type: 'string' },
+        detach: { type: 'boolean' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean', short: 'n' },
         json: { type: 'boolean' },
@@ -88,7 +95,12 @@ export async function runRun(argv: string[]): Promise<number> {
   const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
 
+  if (values.executor !== undefined && !(EXECUTOR_KINDS as readonly string[]).includes(values.executor)) {
+    throw new UserError(`run: --executor expects ${EXECUTOR_KINDS.join(' or ')}, got '${values.executor}'`);
+  }
   let { session, plan } = await computePlan(args);
+  const executor = resolveExecutor(session.loaded.config.executor, values.executor as ExecutorKind | undefined);
+  if (values.detach && executor.kind !== 'slurm') throw new UserError('run: --detach applies to --executor slurm only');
   // Running needs the input values, which a graph from the expansion memo does not have.
   if (session.partial && plan.entries.some((e) => e.state === 'will run')) ({ session, plan } = await computePlan(args, { memo: false }));
   const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';
@@ -108,11 +120,41 @@ export async function runRun(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   let summary;
+  let slurmPending: string[] | undefined;
   try {
-    summary = await runPlan(plan, { cache: session.cache, kinds: session.kinds, jobs, logger, signal: controller.signal, force: args.force });
+    if (executor.kind === 'slurm') {
+      const out = await runPlanOnSlurm(plan, {
+        cache: session.cache,
+        logger,
+        settings: executor.slurm,
+        root: session.loaded.root,
+        force: args.force,
+        detach: values.detach === true,
+        signal: controller.signal,
+        pollMs: process.env['EXPT_SLURM_POLL_MS'] ? Number(process.env['EXPT_SLURM_POLL_MS']) : undefined,
+        onSubmitted: ({ dir, jobIds, joined }) => {
+          const err = values.json ? process.stderr : process.stdout;
+          if (jobIds.length > 0) err.write(`expt run: submitted Slurm job${jobIds.length === 1 ? '' : 's'} ${jobIds.join(', ')} (one array per dependency wave; job folder ${relativeToCwd(dir!)})\n`);
+          if (joined > 0) err.write(`expt run: ${joined} task${joined === 1 ? ' is' : 's are'} already queued by an earlier submission: waiting for ${joined === 1 ? 'it' : 'them'}, not resubmitting\n`);
+        },
+      });
+      summary = out.summary;
+      if (out.pending) slurmPending = out.jobIds;
+    } else {
+      summary = await runPlan(plan, { cache: session.cache, kinds: session.kinds, jobs, logger, signal: controller.signal, force: args.force });
+    }
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+  }
+  if (slurmPending !== undefined) {
+    // Detached, or Ctrl+C while waiting: the jobs go on; nothing is cancelled.
+    const ids = slurmPending.length > 0 ? slurmPending.join(' ') : '<job ids: see squeue --me>';
+    process.stderr.write(
+      `expt run: the Slurm jobs keep running (${ids}). To collect their results and write the reports, run the same command again (tasks still queued are not resubmitted); 'expt plan' lists them. To cancel: scancel ${ids}\n`,
+    );
+    if (values.json) process.stdout.write(JSON.stringify({ submitted: slurmPending, ran: summary.ran, cached: summary.cached, failed: summary.failed, skipped: summary.skipped, pending: summary.interrupted }) + '\n');
+    return controller.signal.aborted ? EXIT_INTERRUPTED : 0;
   }
   const interrupted = controller.signal.aborted;
   let reports: string[] = [];

@@ -21,6 +21,7 @@ import { CROSS_ARCH_WORKLOAD_GROUPS, crossArchWorkloadIds, resolveSweepConfigs }
 import type { GemminiHwConfig, PimHwConfig } from '../sweeps/hwdse-configs.ts';
 import type { ConstraintMode, StudyVersion } from '../sweeps/hwdse.ts';
 import type { MapperPresetName } from '../sweeps/cross-arch.ts';
+import { EXECUTOR_KINDS, SLURM_FIELDS, type ExecutorDef } from '../slurm/settings.ts';
 
 export type Objective = 'edp' | 'energy' | 'delay';
 
@@ -223,6 +224,12 @@ export interface ExptConfig {
   engine?: EngineName;
   /** Settings of the timeloop engine (an experiment's own `timeloop` overrides them field by field). */
   timeloop?: TimeloopSettings;
+  /**
+   * Where `expt run` executes tasks: `local` (default) or `slurm` (job arrays
+   * on the cluster; `{ kind: 'slurm', partition, time, ... }` with sbatch
+   * settings). `expt run --executor` overrides the kind.
+   */
+  executor?: ExecutorDef;
   experiments: Record<string, ExperimentDef>;
 }
 
@@ -477,7 +484,7 @@ function editDistance(a: string, b: string): number {
   return dp[a.length][b.length];
 }
 
-const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'engine', 'timeloop', 'architectures', 'noArchitectures', 'experiments'];
+const TOP_FIELDS = ['default', 'cacheDir', 'reportsDir', 'modelsDir', 'mapper', 'engine', 'timeloop', 'executor', 'architectures', 'noArchitectures', 'experiments'];
 const EXPERIMENT_FIELDS = [
   'description',
   'mapper',
@@ -518,6 +525,7 @@ export function validateConfig(value: unknown, file: string, root: string): Expt
   if (o['mapper'] !== undefined) checkMapper(c, o['mapper'], 'mapper');
   if (o['engine'] !== undefined) checkEngine(c, o['engine'], 'engine');
   if (o['timeloop'] !== undefined) checkTimeloop(c, o['timeloop'], 'timeloop');
+  if (o['executor'] !== undefined) checkExecutor(c, o['executor'], 'executor');
   if (o['architectures'] !== undefined) {
     const archs = c.object(o['architectures'], 'architectures', 'an object of named architectures');
     for (const [name, def] of Object.entries(archs)) {
@@ -561,6 +569,20 @@ function checkMapper(c: Checker, value: unknown, path: string): void {
 
 function checkEngine(c: Checker, value: unknown, path: string): void {
   if (!(ENGINE_NAMES as readonly unknown[]).includes(value)) c.expected(path, `one of ${ENGINE_NAMES.join(', ')}`, value);
+}
+
+function checkExecutor(c: Checker, value: unknown, path: string): void {
+  const kinds = `${EXECUTOR_KINDS.map((k) => `'${k}'`).join(' or ')}`;
+  if (typeof value === 'string') {
+    oneOf(c, value, path, EXECUTOR_KINDS);
+    return;
+  }
+  const e = c.object(value, path, `${kinds}, or { kind: 'slurm', partition, time, ... }`);
+  c.fields(e, path, ['kind', ...SLURM_FIELDS]);
+  oneOf(c, c.required(e, 'kind', path, kinds), join2(path, 'kind'), EXECUTOR_KINDS);
+  for (const k of ['partition', 'account', 'time', 'mem', 'command'] as const) if (e[k] !== undefined) c.string(e[k], join2(path, k));
+  for (const k of ['cpusPerTask', 'throttle', 'tasksPerElement'] as const) if (e[k] !== undefined) c.positiveInt(e[k], join2(path, k));
+  if (e['sbatchArgs'] !== undefined) c.list(e['sbatchArgs'], join2(path, 'sbatchArgs'), "a list of sbatch arguments (['--qos=short'])", false).forEach((a, i) => c.string(a, `${join2(path, 'sbatchArgs')}[${i}]`));
 }
 
 function checkTimeloop(c: Checker, value: unknown, path: string): void {

@@ -59,7 +59,7 @@ class Progress {
     if (left === 0) return '';
     if (this.ran === 0) return 'ETA …';
     const mean = this.ranMs / this.ran;
-    return `ETA ${seconds((left * mean) / Math.min(this.jobs, left))}`;
+    return `ETA ${seconds((left * mean) / Math.min(Math.max(1, this.jobs), left))}`;
   }
 
   counts(): string {
@@ -78,10 +78,10 @@ export class PlainLogger implements RunLogger {
     private readonly options: { verbose?: boolean } = {},
   ) {}
 
-  begin(plan: Plan, options: { jobs: number }): void {
+  begin(plan: Plan, options: { jobs: number; where?: string }): void {
     this.p.begin(plan, options.jobs);
     const cached = this.p.total - this.p.toRun;
-    this.out.write(`expt run: ${this.p.total} tasks (${cached} cached, ${this.p.toRun} to run) on ${options.jobs} thread${options.jobs === 1 ? '' : 's'}\n`);
+    this.out.write(`expt run: ${this.p.total} tasks (${cached} cached, ${this.p.toRun} to run) on ${options.where ?? `${options.jobs} thread${options.jobs === 1 ? '' : 's'}`}\n`);
   }
 
   event(e: TaskEvent): void {
@@ -121,7 +121,7 @@ export class ListrLogger implements RunLogger {
   private readonly failures: TaskEvent[] = [];
   private ticker: NodeJS.Timeout | undefined;
 
-  begin(plan: Plan, options: { jobs: number }): void {
+  begin(plan: Plan, options: { jobs: number; where?: string }): void {
     this.p.begin(plan, options.jobs);
     const { Listr, PRESET_TIMER } = this.listr2;
     const list = new Listr(

@@ -35,7 +35,8 @@ export interface RunSummary {
 }
 
 export interface RunLogger {
-  begin(plan: Plan, options: { jobs: number }): void;
+  /** `where`: what runs the tasks when it is not this machine's threads (e.g. 'Slurm'). */
+  begin(plan: Plan, options: { jobs: number; where?: string }): void;
   event(event: TaskEvent): void;
   end(summary: RunSummary): Promise<void> | void;
 }
@@ -119,18 +120,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
     const kind = kinds.get(task.kind);
     if (!kind) throw new Error(`no task kind '${task.kind}' loaded`);
     if (Object.values(task.inputs).some((i) => i.value === undefined)) throw new Error(`task ${task.id} has no input values (a graph from the expansion memo cannot run tasks)`);
-    const request: RunRequest = {
-      id: task.id,
-      kind: task.kind,
-      key: task.key,
-      meta: task.meta,
-      cells: task.cells,
-      inputs: Object.fromEntries(Object.entries(task.inputs).map(([name, input]) => [name, input.value])),
-      deps: depIds.map((d): DepResult => {
-        const dep = plan.graph.get(d)!;
-        return { id: dep.id, aliases: dep.aliases, kind: dep.kind, key: dep.key, meta: dep.meta, cells: dep.cells, result: results.get(d) };
-      }),
-    };
+    const request = runRequest(task, depIds.map((d) => ({ ...depOf(plan.graph.get(d)!), result: results.get(d) })));
     return limit(async (): Promise<Outcome> => {
       if (signal?.aborted) {
         summary.interrupted++;
@@ -161,22 +151,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
         return { ok: false, why: 'failed' };
       }
       const durationMs = performance.now() - t0;
-      cache.put(
-        {
-          kind: task.kind,
-          key: task.key,
-          task: task.id,
-          engine: task.engine,
-          inputs: task.inputHashes,
-          deps: task.depKeys,
-          startedAt: startedAt.toISOString(),
-          finishedAt: new Date().toISOString(),
-          durationMs: Math.round(durationMs),
-        },
-        result,
-        { replace: options.force === true, files },
-      );
-      keepRecord(cache, task);
+      commitResult(cache, task, result, { files, startedAt, durationMs, replace: options.force === true });
       if ((remainingUsers.get(task.id) ?? 0) > 0) results.set(task.id, result);
       summary.ran++;
       emit({ task, state: 'done', durationMs });
@@ -197,8 +172,50 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
   return summary;
 }
 
+/** What a dependency tells a task's `run`, without its result. */
+export function depOf(dep: Task): Omit<DepResult, 'result'> {
+  return { id: dep.id, aliases: dep.aliases, kind: dep.kind, key: dep.key, meta: dep.meta, cells: dep.cells };
+}
+
+/** What a task kind's `run` gets: the task's input values and its dependencies' results. */
+export function runRequest(task: Task, deps: DepResult[]): RunRequest {
+  return {
+    id: task.id,
+    kind: task.kind,
+    key: task.key,
+    meta: task.meta,
+    cells: task.cells,
+    inputs: Object.fromEntries(Object.entries(task.inputs).map(([name, input]) => [name, input.value])),
+    deps,
+  };
+}
+
+/**
+ * Commits a computed result to the cache with its manifest, and points the
+ * task's ids at it: the one way a result enters the cache, whether it was
+ * computed here or by a Slurm array element.
+ */
+export function commitResult(cache: Cache, task: Task, result: unknown, run: { files?: Record<string, string>; startedAt: Date; durationMs: number; replace?: boolean }): void {
+  cache.put(
+    {
+      kind: task.kind,
+      key: task.key,
+      task: task.id,
+      engine: task.engine,
+      inputs: task.inputHashes,
+      deps: task.depKeys,
+      startedAt: run.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Math.round(run.durationMs),
+    },
+    result,
+    { replace: run.replace === true, files: run.files },
+  );
+  keepRecord(cache, task);
+}
+
 /** Points the task id (and its aliases) at the current key, unless they already are. */
-function keepRecord(cache: Cache, task: Task): void {
+export function keepRecord(cache: Cache, task: Task): void {
   for (const id of [task.id, ...task.aliases]) {
     const rec = cache.readRecord(id);
     if (rec && rec.key === task.key) continue;
