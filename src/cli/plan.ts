@@ -4,6 +4,8 @@
  * changed since the cached result, which dependency will run). Runs nothing.
  * `expt run --dry-run` is this command.
  */
+import { inFlight } from '../slurm/run.ts';
+import { jobFolders } from '../slurm/job-folder.ts';
 import { parseArgs } from 'node:util';
 import { planGraph, planJson, type Plan } from '../pipeline/plan.ts';
 import { openSession, selectTasks } from '../pipeline/session.ts';
@@ -105,6 +107,21 @@ export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 
   return { session, plan };
 }
 
+/** Tasks that an earlier `--executor slurm` submission still has queued or running say so. */
+function markQueued(plan: Plan, cacheDir: string): void {
+  if (jobFolders(cacheDir).length === 0 || !plan.entries.some((e) => e.state === 'will run')) return;
+  let flying;
+  try {
+    flying = inFlight(cacheDir);
+  } catch {
+    return; // no Slurm client here: nothing can be queued from this machine's point of view
+  }
+  for (const e of plan.entries) {
+    const f = e.state === 'will run' ? flying.get(e.task.key) : undefined;
+    if (f) e.reason = `queued on Slurm as ${f.element} (${f.state}); ${e.reason}`;
+  }
+}
+
 export function renderPlan(plan: Plan, all: boolean): string {
   const willRun = plan.entries.filter((e) => e.state === 'will run');
   const lines = [`expt plan: ${plan.entries.length} tasks — ${plan.entries.length - willRun.length} cached, ${willRun.length} will run`];
@@ -119,7 +136,8 @@ export function renderPlan(plan: Plan, all: boolean): string {
 }
 
 export async function printPlan(args: PlanArgs): Promise<number> {
-  const { plan } = await computePlan(args);
+  const { session, plan } = await computePlan(args);
+  markQueued(plan, session.cache.root);
   if (args.json) process.stdout.write(JSON.stringify(planJson(plan), null, 2) + '\n');
   else process.stdout.write(renderPlan(plan, args.all));
   return 0;

@@ -1,0 +1,196 @@
+/**
+ * `expt run --executor slurm` against a real Slurm: the one-node cluster of
+ * scripts/slurm-localhost.sh (CI starts it before the tests). Reports equal a
+ * local run's byte for byte; a failed element is reported and a rerun
+ * submits only it (and what it holds back); --detach then run collects
+ * without resubmitting; an element cancelled with scancel is resubmitted;
+ * the array throttle holds. Without a running cluster every test here is
+ * skipped with the reason.
+ */
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../helpers/golden.ts';
+import { bin, testEnv } from '../pipeline/fixture.ts';
+
+function clusterProblem(): string | undefined {
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+  if (r.error) return 'sinfo not found: no Slurm here (scripts/slurm-localhost.sh start installs and starts a one-node cluster, as root)';
+  if (r.status !== 0) return `sinfo failed: ${r.stderr.trim()} (scripts/slurm-localhost.sh start)`;
+  if (!/idle|mixed|alloc/.test(r.stdout)) return `no node is up (sinfo: ${r.stdout.trim() || 'nothing'}; scripts/slurm-localhost.sh start)`;
+  return undefined;
+}
+const problem = clusterProblem();
+const slurmTest = problem === undefined ? test.serial : test.skip;
+if (problem !== undefined) test(`Slurm tests skipped: ${problem}`, (t) => t.pass());
+
+const temps: string[] = [];
+const submitted: string[] = [];
+test.after.always(() => {
+  // Nothing of ours stays queued after the tests.
+  if (submitted.length > 0) spawnSync('scancel', submitted);
+  if (process.env['EXPT_TEST_KEEP_TMP']) return;
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+const env = { ...testEnv, EXPT_SLURM_POLL_MS: '250' };
+
+function expt(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+  const ids = /submitted Slurm jobs? ([\d, ]+)/.exec(r.stdout + r.stderr)?.[1];
+  if (ids) submitted.push(...ids.split(',').map((s) => s.trim()));
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A project with the repository's presets and models and the given experiments (JSON config). */
+function project(experiments: Record<string, unknown>, executor?: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'expt-slurm-'));
+  temps.push(dir);
+  cpSync(path.join(repoRoot, 'experiments'), path.join(dir, 'experiments'), { recursive: true });
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify({ ...(executor ? { executor } : {}), experiments }, null, 2));
+  return dir;
+}
+
+const quick = {
+  jobs: ['KQV', 'VScores'].flatMap((layer) => ['gemmini', 'eyeriss'].flatMap((arch) => ['TLD', 'TLL'].map((variant) => ({ model: 'bert-large', layer, arch, variant })))),
+};
+const small = { models: ['bert-base'], layers: ['KQV', 'KTQ', 'softmax'], architectures: ['gemmini'], fusion: ['none', 'Accumulator'], mapper: { effort: 300 } };
+
+/** Every file under a folder, relative path → bytes. */
+function tree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), readFileSync(p, 'latin1'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A wrapper for `executor.command`: runs expt unless a rule says otherwise (fail once, wait first). */
+function wrapper(dir: string, body: string): string {
+  const file = path.join(dir, 'node-wrapper.sh');
+  writeFileSync(file, `#!/bin/bash\n${body}\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+function json(out: string): Record<string, unknown> {
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+slurmTest('quick and a small matrix through --executor slurm: the same reports as a local run, byte for byte; a second call runs nothing', (t) => {
+  const experiments = { quick, small };
+  const viaSlurm = project(experiments);
+  const local = project(experiments);
+  const s = expt(viaSlurm, 'run', '--executor', 'slurm', '--json');
+  t.is(s.code, 0, s.stderr);
+  t.regex(s.stderr, /submitted Slurm jobs? \d+/);
+  const summary = json(s.stdout);
+  t.is(summary['failed'], 0);
+  t.true((summary['ran'] as number) > 10);
+  const l = expt(local, 'run', '--json');
+  t.is(l.code, 0, l.stderr);
+  const a = tree(path.join(viaSlurm, 'reports'));
+  const b = tree(path.join(local, 'reports'));
+  t.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [f, text] of a) t.true(text === b.get(f), `reports/${f} differs`);
+  const again = expt(viaSlurm, 'run', '--executor', 'slurm', '--json');
+  t.is(again.code, 0, again.stderr);
+  t.is(json(again.stdout)['ran'], 0);
+  t.notRegex(again.stderr, /submitted Slurm/);
+});
+
+slurmTest('a failed element is reported with Slurm\'s state and its stderr; its dependents are skipped, the rest completes (exit 1); a rerun submits only those', (t) => {
+  const dir = project({ small });
+  const marker = path.join(dir, 'failed-once');
+  // Element 0 of wave 0 dies before expt starts, once.
+  const cmd = wrapper(dir, `if [ "$3" = 0 ] && [ "$4" = 0 ] && [ ! -e ${JSON.stringify(marker)} ]; then touch ${JSON.stringify(marker)}; echo "node on fire" >&2; exit 3; fi`);
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify({ executor: { kind: 'slurm', command: cmd }, experiments: { small } }, null, 2));
+  const first = expt(dir, 'run', '--json');
+  t.is(first.code, 1, first.stderr);
+  const s1 = json(first.stdout) as { ran: number; failed: number; skipped: number; failures: { id: string; reason: string }[] };
+  t.is(s1.failed, 1);
+  t.regex(s1.failures[0].reason, /ended FAILED.*exit 3.*node on fire/);
+  t.true(s1.skipped >= 1, 'the failed task holds back its pair and the aggregate');
+  const second = expt(dir, 'run', '--json');
+  t.is(second.code, 0, second.stderr);
+  const s2 = json(second.stdout) as { ran: number; cached: number; failed: number };
+  t.is(s2.failed, 0);
+  t.is(s2.ran, 1 + s1.skipped);
+  t.is(s2.cached, s1.ran);
+});
+
+slurmTest('--detach returns after submitting; a later run waits for the queued tasks instead of submitting them again', (t) => {
+  const dir = project({ quick });
+  const cmd = wrapper(dir, 'sleep 3');
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify({ executor: { kind: 'slurm', command: cmd }, experiments: { quick } }, null, 2));
+  const detached = expt(dir, 'run', '--detach');
+  t.is(detached.code, 0, detached.stderr);
+  t.regex(detached.stdout, /submitted Slurm jobs \d+, \d+/);
+  t.regex(detached.stderr, /keep running .*run the same command again.*scancel/);
+  t.false(existsSync(path.join(dir, 'reports', 'layers.csv')));
+  const plan = expt(dir, 'plan');
+  t.regex(plan.stdout, /queued on Slurm/);
+  const collect = expt(dir, 'run', '--json');
+  t.is(collect.code, 0, collect.stderr);
+  t.notRegex(collect.stderr, /submitted Slurm/);
+  t.regex(collect.stderr, /5 tasks are already queued by an earlier submission/);
+  t.is(json(collect.stdout)['ran'], 5);
+  t.true(existsSync(path.join(dir, 'reports', 'layers.csv')));
+});
+
+slurmTest('an element cancelled with scancel mid-run is submitted again by the next run, and only it', (t) => {
+  const dir = project({ quick });
+  const cmd = wrapper(dir, 'sleep 4');
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify({ executor: { kind: 'slurm', command: cmd }, experiments: { quick } }, null, 2));
+  const detached = expt(dir, 'run', '--detach');
+  t.is(detached.code, 0, detached.stderr);
+  const [wave0] = /submitted Slurm jobs (\d+)/.exec(detached.stdout)!.slice(1);
+  execFileSync('scancel', [`${wave0}_1`]);
+  const next = expt(dir, 'run', '--json');
+  t.is(next.code, 0, next.stderr);
+  t.regex(next.stderr, /submitted Slurm job/);
+  const jobs = readdirSync(path.join(dir, 'cache', '.slurm')).sort();
+  t.is(jobs.length, 2);
+  const resubmitted = readFileSync(path.join(dir, 'cache', '.slurm', jobs[1], 'tasks.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  // The cancelled map task and the aggregate that waited for it (cancelled with the dependency wave's element or not).
+  t.true(resubmitted.some((id) => id.startsWith('map:')));
+  t.true(resubmitted.length <= 2, resubmitted.join(', '));
+  t.is(json(next.stdout)['failed'], 0);
+});
+
+slurmTest('the array throttle holds: with throttle 1, squeue never shows two elements of one array running', async (t) => {
+  const dir = project({ small });
+  const cmd = wrapper(dir, 'sleep 1');
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify({ executor: { kind: 'slurm', command: cmd, throttle: 1 }, experiments: { small } }, null, 2));
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'run', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  let most = 0;
+  let samples = 0;
+  let finished = false;
+  void done.then(() => (finished = true));
+  while (!finished) {
+    const q = spawnSync('squeue', ['-h', '-r', '--me', '-t', 'RUNNING', '-o', '%F'], { encoding: 'utf8' }).stdout.trim();
+    const perArray = new Map<string, number>();
+    for (const id of q.split('\n').filter(Boolean)) perArray.set(id, (perArray.get(id) ?? 0) + 1);
+    most = Math.max(most, ...perArray.values(), 0);
+    samples++;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ids = /submitted Slurm jobs? ([\d, ]+)/.exec(out + err)?.[1];
+  if (ids) submitted.push(...ids.split(',').map((s) => s.trim()));
+  t.is(await done, 0, err);
+  t.true(samples > 5);
+  t.is(most, 1);
+});
