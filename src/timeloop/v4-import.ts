@@ -25,9 +25,7 @@
  * - Attributes: the component's own, then those of every container above it
  *   (containers passed so far, the later one winning), then the variables;
  *   string values are evaluated as arithmetic (see expression.ts), a string
- *   that is not an expression stays a string. timeloopfe's `cluster_size`
- *   is also written `cluster-size` (the only spelling Timeloop v3.0.3
- *   reads). Instances and mesh: the product of the `spatial: {meshX, meshY}`
+ *   that is not an expression stays a string. Instances and mesh: the product of the `spatial: {meshX, meshY}`
  *   of every container (and component) above.
  * - `!Container` with `spatial: {meshX, meshY}`: a spatial fanout. timeloopfe
  *   inserts a storage-less level `inter_<container>_spatial` (class
@@ -857,8 +855,6 @@ export function importV4Documents(docs: readonly { file: string; doc: unknown }[
       const { x, y } = spatialOf(n, ctx, [containerAttrs, own]);
       // A component's own fanout sits above it (for the MACs too), as timeloopfe places it.
       if (x * y > 1) placeFanout(n, x, y);
-      // timeloopfe's cluster_size is Timeloop v3.0.3's cluster-size.
-      if (attributes['cluster_size'] !== undefined && attributes['cluster-size'] === undefined) attributes['cluster-size'] = attributes['cluster_size'];
       const n_ = meshX * meshY;
       const userMesh = 'meshX' in own || 'meshY' in own;
       if ((own['meshX'] !== undefined && own['meshX'] !== meshX) || (own['meshY'] !== undefined && own['meshY'] !== meshY)) {
