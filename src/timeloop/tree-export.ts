@@ -97,6 +97,11 @@ function storageAttributes(level: StorageLevel, fromTree: number, wrong: Readonl
     if (level.networkFillLatency !== 0) a['network_fill_latency'] = level.networkFillLatency;
     if (level.networkDrainLatency !== 0) a['network_drain_latency'] = level.networkDrainLatency;
   }
+  if (wrong.has('energy')) {
+    a = withoutKeys(a, 'vector_access_energy', 'addr_gen_energy');
+    if (level.vectorAccessEnergy !== null) a['vector_access_energy'] = level.vectorAccessEnergy;
+    if (level.addressGenerationEnergy !== null) a['addr_gen_energy'] = level.addressGenerationEnergy;
+  }
   if (wrong.has('networks')) {
     a = withoutKeys(a, 'network_read', 'network_fill', 'network_update', 'network_drain');
     for (const [k, v] of Object.entries(level.networks)) if (v !== undefined) a[`network_${k}`] = v;
@@ -134,7 +139,7 @@ function networkComponent(n: NetworkComponent): Obj {
 /** Which field groups of `got` (re-imported) differ from `want`. */
 function storageMismatch(want: StorageLevel, got: StorageLevel | undefined): Set<string> {
   const wrong = new Set<string>();
-  if (!got) return new Set(['words', 'size', 'bandwidth', 'buffering', 'latency', 'networks', 'instances', 'mesh']);
+  if (!got) return new Set(['words', 'size', 'bandwidth', 'buffering', 'latency', 'energy', 'networks', 'instances', 'mesh']);
   if (got.wordBits !== want.wordBits || got.blockSize !== want.blockSize || got.clusterSize !== want.clusterSize) wrong.add('words');
   if (got.sizeWords !== want.sizeWords || wrong.has('words')) wrong.add('size');
   if (got.readBandwidth !== want.readBandwidth || got.writeBandwidth !== want.writeBandwidth || got.sharedBandwidth !== want.sharedBandwidth) {
@@ -142,6 +147,7 @@ function storageMismatch(want: StorageLevel, got: StorageLevel | undefined): Set
   }
   if (got.multipleBuffering !== want.multipleBuffering || got.minUtilization !== want.minUtilization) wrong.add('buffering');
   if (got.networkFillLatency !== want.networkFillLatency || got.networkDrainLatency !== want.networkDrainLatency) wrong.add('latency');
+  if (got.vectorAccessEnergy !== want.vectorAccessEnergy || got.addressGenerationEnergy !== want.addressGenerationEnergy) wrong.add('energy');
   if (JSON.stringify(got.networks) !== JSON.stringify(want.networks)) wrong.add('networks');
   if (got.instances !== want.instances) wrong.add('instances');
   if (got.meshX !== want.meshX || got.meshY !== want.meshY || got.instances !== want.instances) wrong.add('mesh');

@@ -206,6 +206,8 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
     minUtilization: num(attrs, origin, 'min_utilization') ?? 0,
     networkFillLatency: num(attrs, origin, 'network_fill_latency') ?? 0,
     networkDrainLatency: num(attrs, origin, 'network_drain_latency') ?? 0,
+    vectorAccessEnergy: num(attrs, origin, 'vector_access_energy') ?? null,
+    addressGenerationEnergy: num(attrs, origin, 'addr_gen_energy') ?? null,
     networks,
     attributes: attrs,
   };

@@ -310,6 +310,7 @@ function compareEvaluation(ev: Evaluation, st: TimeloopStats, push: Push, arch?:
       exact(`${d}.address_generations`, 'ds.address_generations', ds.address_generations, od.addressGenerations);
       printed(`${d}.energy_per_instance`, 'ds.energy', ds.energy_per_instance_pJ, od.energyPerInstancePJ);
       printed(`${d}.energy_total`, 'ds.energy', ds.energy_pJ, od.energyTotalPJ);
+      printed(`${d}.addr_gen_energy_total`, 'ds.addr_gen_energy', ds.addr_gen_energy_pJ, od.addressGenerationEnergyTotalPJ ?? 0);
     }
   }
   for (const on of st.networks) {
@@ -338,7 +339,8 @@ function compareEvaluation(ev: Evaluation, st: TimeloopStats, push: Push, arch?:
   }
   // Total energy: the sum of everything printed (each term to 2 decimals).
   let terms = 1;
-  for (const l of st.storage) terms += Object.keys(l.dataspaces).length;
+  // Per dataspace: the storage energy and the address-generation energy.
+  for (const l of st.storage) terms += 2 * Object.keys(l.dataspaces).length;
   for (const n of st.networks) terms += Object.keys(n.dataspaces).length;
   const printedTotal = dynamicEnergyPJ(st);
   if (Math.abs(ev.summary.energy_pJ - printedTotal) > 0.005 * terms + 1e-9 * Math.abs(printedTotal)) {
@@ -876,6 +878,7 @@ function genRandomCase(
     networks?: boolean;
     halo?: boolean;
     clusterRelation?: ClusterRelation;
+    userEnergy?: boolean;
   },
 ): FuzzCase | null {
   const opts: ArchOptions = {
@@ -949,6 +952,7 @@ function genRandomCase(
     for (const [i, p] of plans.entries()) if (i > 0 && !p.dummy) p.attrs['depth'] = 1 + rng.int(64);
   }
   if (o.attrVariants) attributeVariants(plans, rng);
+  if (o.userEnergy) userEnergies(plans, rng);
   // Rebuild with sizes (the plan attrs were updated in place; mesh choices re-drawn).
   const archSized = archBlock(plans, mac, opts.style, new Random(seed ^ 0x5bd1e995), netComponents);
   const sized = importDoc({ architecture: archSized, problem: problemDoc, ERT: plainErt });
@@ -1047,6 +1051,19 @@ function attributeVariants(plans: LevelPlan[], rng: Random): void {
     if (i > 0 && !p.dummy && rng.next() < 0.15 && (a['depth'] !== undefined || a['entries'] !== undefined)) a['min-utilization'] = rng.pick([0.1, 0.5, 0.9, 1]);
     if (i > 0 && p.cluster === 1 && rng.next() < 0.1) a['technology'] = 'DRAM';
     if (rng.next() < 0.1) a['reduction_supported'] = rng.next() < 0.5;
+  }
+}
+
+/**
+ * `vector_access_energy` (replaces the level's ERT entries) and
+ * `addr_gen_energy` (per utilized cluster) on some levels, with underscores;
+ * the oracle run hyphenates them, the only spelling v3.0.3 reads.
+ */
+function userEnergies(plans: LevelPlan[], rng: Random): void {
+  for (const p of plans) {
+    if (p.dummy) continue;
+    if (rng.next() < 0.5) p.attrs['vector_access_energy'] = rng.next() < 0.2 ? 0 : Math.round(rng.next() * 50_000) / 1000;
+    if (rng.next() < 0.5) p.attrs['addr_gen_energy'] = rng.next() < 0.2 ? 0 : Math.round(rng.next() * 2_000) / 1000;
   }
 }
 
@@ -1236,6 +1253,7 @@ export const CATEGORIES: Record<string, (rng: Random, seed: number) => FuzzCase 
   // Seeds cycle through utilized instances below, equal to and above the cluster count.
   'cluster-size': (rng, seed) =>
     genRandomCase(rng, seed, 'cluster-size', { clusterRelation: (['below', 'equal', 'above'] as const)[seed % 3], fanout: 0.9, maxInstances: 128, bandwidth: 0.2 }),
+  'user-energy': (rng, seed) => genRandomCase(rng, seed, 'user-energy', { userEnergy: true, cluster: rng.next() < 0.5, clusterSpelling: 'underscore-only', fanout: 0.7 }),
   'outer-bypass': (rng, seed) => genRandomCase(rng, seed, 'outer-bypass', { outerBypass: true, levels: 2 + rng.int(3) }),
   dummy: (rng, seed) => genRandomCase(rng, seed, 'dummy', { dummy: true, levels: 3 + rng.int(3) }),
   'bw-latency': (rng, seed) => genRandomCase(rng, seed, 'bw-latency', { bandwidth: 0.9, latency: 0.7, buffering: 0.5 }),

@@ -51,6 +51,9 @@ const CASES: readonly (readonly [string, number, 'invalid'?])[] = [
   ['cluster-size', 5],
   ['cluster-size', 6],
   ['cluster-underscore-only', 1],
+  // vector_access_energy / addr_gen_energy with underscores (added without a Timeloop build, as above).
+  ['user-energy', 1],
+  ['user-energy', 4],
   ['outer-bypass', 1],
   ['outer-bypass', 2],
   ['dummy', 1],

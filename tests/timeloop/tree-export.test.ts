@@ -83,12 +83,14 @@ test('export writes attributes for fields that the raw attributes do not give', 
     readBandwidth: 3,
     multipleBuffering: 2,
     networkDrainLatency: 5,
+    vectorAccessEnergy: 2.5,
+    addressGenerationEnergy: 0.5,
   };
   const arch: Architecture = { ...architecture, storage: [architecture.storage[0], architecture.storage[1], edited] };
   const exported = architectureToTimeloop(arch);
   const back = importTimeloopDocuments([{ file: 'x', doc: parseYamlText(toTimeloopYaml({ architecture: arch, problem, mapping, ert })) }]);
   const level = back.architecture!.storage[2];
-  for (const k of ['sizeWords', 'blockSize', 'clusterSize', 'wordBits', 'readBandwidth', 'writeBandwidth', 'multipleBuffering', 'networkFillLatency', 'networkDrainLatency', 'instances', 'meshX', 'meshY'] as const) {
+  for (const k of ['sizeWords', 'blockSize', 'clusterSize', 'wordBits', 'readBandwidth', 'writeBandwidth', 'multipleBuffering', 'networkFillLatency', 'networkDrainLatency', 'vectorAccessEnergy', 'addressGenerationEnergy', 'instances', 'meshX', 'meshY'] as const) {
     t.is(level[k], edited[k], k);
   }
   const attrs = JSON.stringify(exported);
