@@ -16,6 +16,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { loadArchitecture } from '../../src/arch/presets.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 import { FastCostModel } from '../../src/model/fast-cost.ts';
 import { buildLoopNest } from '../../src/model/loop-nest.ts';
@@ -253,3 +254,57 @@ for (const v of VARIANTS) {
     }
   });
 }
+
+// ---------------------------------------------------------------------------
+// The Simba preset on BERT-large KQV with the study's fixed mapping
+// (constraints_simba.yaml, study-facts §4.5). Per PEWeightRegs instance,
+// counted by hand: 3072 · 1024 · 4096 / 256 MAC operand reads; a new weight
+// whenever D or E moves above the innermost L16 of PEAccuBuffer, i.e.
+// 2 · 256 · 6 · 128 · 8 fills; all 256 registers used, in 256 / 64 = 4 clusters.
+
+test("the Simba preset on KQV with the study's fixed mapping: PEWeightRegs charged per cluster", (t) => {
+  const preset = loadArchitecture('simba');
+  const task = parse(`
+problem:
+  shape:
+    name: gemm
+    dimensions: [D, E, L]
+    data_spaces:
+      - {name: Weights, projection: [[[D]], [[E]]]}
+      - {name: Inputs, projection: [[[E]], [[L]]]}
+      - {name: Outputs, projection: [[[D]], [[L]]], read_write: true}
+  instance: {D: 3072, E: 1024, L: 4096}
+mapping:
+  - {target: DRAM, type: temporal, factors: "D=2 E=1 L=256", permutation: "LDE"}
+  - {target: DRAM, type: bypass, keep: [Weights, Inputs, Outputs], bypass: []}
+  - {target: GlobalBuffer, type: temporal, factors: "D=1 E=1 L=1", permutation: "LED"}
+  - {target: GlobalBuffer, type: spatial, factors: "D=8 E=2 L=1", permutation: "DEL", split: 3}
+  - {target: GlobalBuffer, type: bypass, keep: [Inputs, Outputs], bypass: [Weights]}
+  - {target: PEInputBuffer, type: temporal, factors: "D=1 E=1 L=1", permutation: "DEL"}
+  - {target: PEInputBuffer, type: spatial, factors: "D=4 E=1 L=1", permutation: "DEL", split: 0}
+  - {target: PEInputBuffer, type: bypass, keep: [Inputs], bypass: [Weights, Outputs]}
+  - {target: PEWeightBuffer, type: temporal, factors: "D=6 E=1 L=1", permutation: "DEL"}
+  - {target: PEWeightBuffer, type: bypass, keep: [Weights], bypass: [Inputs, Outputs]}
+  - {target: PEAccuBuffer, type: temporal, factors: "D=8 E=128 L=16", permutation: "LDE"}
+  - {target: PEAccuBuffer, type: spatial, factors: "D=1 E=4 L=1", permutation: "EDL", split: 0}
+  - {target: PEAccuBuffer, type: bypass, keep: [Outputs], bypass: [Inputs, Weights]}
+  - {target: PEWeightRegs, type: temporal, factors: "D=1 E=1 L=1", permutation: "DEL"}
+  - {target: PEWeightRegs, type: bypass, keep: [Weights], bypass: [Inputs, Outputs]}
+`) as Obj;
+  const input = importTimeloopDocuments([
+    { file: preset.file, doc: parse(readFileSync(preset.file, 'utf8')) },
+    { file: 'kqv.yaml', doc: task },
+  ]);
+  t.deepEqual(preset.ert.components['PEWeightRegs']!.filter((a) => a.name === 'read' || a.name === 'write').map((a) => a.energy).sort(), [WRITE, READ]);
+  const ev = evaluateMapping(prepareModel(input.problem!, input.architecture!, preset.ert), input.mapping!);
+  if (!ev.ok) return t.fail(JSON.stringify(ev.error));
+  const regs = ev.value.storage.find((s) => s.name === 'PEWeightRegs')!;
+  const w = regs.dataspaces['Weights']!;
+  t.deepEqual([regs.size_words, regs.block_size, regs.instances], [1, 1, 256]);
+  const reads = (3072 * 1024 * 4096) / 256;
+  const fills = 2 * 256 * 6 * 128 * 8;
+  t.deepEqual([w.utilized_instances, w.utilized_clusters, w.reads, w.fills, w.updates], [256, 4, reads, fills, 0]);
+  const perCluster = reads * READ + fills * WRITE;
+  t.true(close(w.energy_pJ, perCluster * 4), `${w.energy_pJ} vs ${perCluster * 4}`);
+  t.true(close(w.energy_per_instance_pJ, (perCluster * 4) / 256));
+});
