@@ -522,9 +522,10 @@ interface Level {
 }
 
 const ATTRIBUTE_NUMERIC = new Set([
-  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'word-bits', 'block_size', 'block-size', 'cluster_size', 'cluster-size',
+  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'block_size', 'cluster_size',
   'meshX', 'meshY', 'instances', 'read_bandwidth', 'write_bandwidth', 'shared_bandwidth', 'network_fill_latency', 'network_drain_latency',
   'multiple_buffering', 'min_utilization', 'sizeKB', 'n_banks', 'n_rdwr_ports', 'n_rd_ports', 'n_wr_ports', 'multiplier_width', 'adder_width',
+  'vector_access_energy', 'addr_gen_energy',
 ]);
 
 function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], ctx: Context): Obj {
@@ -535,7 +536,8 @@ function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], 
     if (v === null || v === undefined) continue;
     const scope = scopeOf(ctx.variables, ...scopes, out);
     const value = evaluateOrKeep(v, scope);
-    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k)) {
+    // Either spelling of a key is the same key (v3-keys.ts).
+    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k.replace(/-/g, '_'))) {
       const r = tryEvaluate(value, scope);
       fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
     }
