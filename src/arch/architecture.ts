@@ -27,6 +27,17 @@ export interface StorageLevel {
   readonly minUtilization: number;
   readonly networkFillLatency: number;
   readonly networkDrainLatency: number;
+  /**
+   * pJ per vector access given by the architecture (`vector_access_energy`).
+   * Timeloop then charges it for every read, fill and update and ignores the
+   * level's ERT table (leakage included). `null`: the ERT's energies.
+   */
+  readonly vectorAccessEnergy: number | null;
+  /**
+   * pJ per address generation (`addr_gen_energy`), charged once per utilized
+   * cluster. `null`: Timeloop's built-in adder model, which costs nothing.
+   */
+  readonly addressGenerationEnergy: number | null;
   /** Names of user-defined networks on this level's connections, if any. */
   readonly networks: Readonly<{ read?: string; fill?: string; update?: string; drain?: string }>;
   /** Every attribute as given, for energy/area estimation and export. */

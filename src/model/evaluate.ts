@@ -54,13 +54,16 @@ export function prepareModel(
     problem,
     arch,
     storageEnergy: arch.storage.map((s) =>
-      storageEnergies(ert, s.name, {
-        isDram: isDram(s),
-        wordBits: s.wordBits,
-        blockSize: s.blockSize,
-        clusterSize: s.clusterSize,
-        sizeWords: s.sizeWords,
-      }),
+      // A user-given vector-access energy wins over the ERT (Timeloop does not even look the level up).
+      s.vectorAccessEnergy !== null
+        ? { read: s.vectorAccessEnergy, fill: s.vectorAccessEnergy, update: s.vectorAccessEnergy, leak: 0 }
+        : storageEnergies(ert, s.name, {
+            isDram: isDram(s),
+            wordBits: s.wordBits,
+            blockSize: s.blockSize,
+            clusterSize: s.clusterSize,
+            sizeWords: s.sizeWords,
+          }),
     ),
     computeEnergy: computeEnergy(ert, arch.arithmetic.name, arch.arithmetic.wordBits),
     networkActions,
@@ -232,7 +235,7 @@ export function finishEvaluation(
     const writeBw: number[] = new Array(nds).fill(0);
     let levelEnergy = 0;
     let utilizedInstances = 0;
-    const perDs: { energyPerInstance: number; total: number; clusters: number }[] = [];
+    const perDs: { energyPerInstance: number; total: number; clusters: number; addressGenerations: number; addrGenEnergy: number }[] = [];
     for (let pv = 0; pv < nds; pv++) {
       const t = tiles[pv][s];
       const clusters = Math.min(xy, numClusters);
@@ -244,8 +247,12 @@ export function finishEvaluation(
       const instances = t.replicationFactor;
       const energyPerInstance = instances > 0 ? clusterEnergy / utilization : 0;
       const total = energyPerInstance * instances;
-      perDs.push({ energyPerInstance, total, clusters });
-      levelEnergy += total;
+      const rw = problem.dataspaces[pv].readWrite;
+      const addressGenerations = asUint64(rw ? t.signedUpdates + t.signedFills : t.signedReads + t.signedFills);
+      // Address generation is shared by a cluster: once per utilized cluster.
+      const addrGenEnergy = spec.addressGenerationEnergy === null || !lm.keep[pv] ? 0 : addressGenerations * spec.addressGenerationEnergy * clusters;
+      perDs.push({ energyPerInstance, total, clusters, addressGenerations, addrGenEnergy });
+      levelEnergy += total + addrGenEnergy;
       const scaling = xy / instances;
       readBw[pv] = Math.ceil(t.reads / scaling) / computeCycles;
       // Timeloop adds the counts in uint64: a wrapped (negative) fill count wraps back.
@@ -271,7 +278,6 @@ export function finishEvaluation(
     for (let pv = 0; pv < nds; pv++) {
       if (!lm.keep[pv]) continue;
       const t = tiles[pv][s];
-      const rw = problem.dataspaces[pv].readWrite;
       utilizedInstances = Math.max(utilizedInstances, t.replicationFactor);
       dataspaces[problem.dataspaces[pv].name] = {
         partition_size: t.partitionSize,
@@ -282,11 +288,11 @@ export function finishEvaluation(
         fills: t.fills,
         updates: t.updates,
         temporal_reductions: t.temporalReductions,
-        address_generations: asUint64(rw ? t.signedUpdates + t.signedFills : t.signedReads + t.signedFills),
+        address_generations: perDs[pv].addressGenerations,
         energy_per_instance_pJ: perDs[pv].energyPerInstance,
         energy_pJ: perDs[pv].total,
         temporal_reduction_energy_pJ: 0,
-        addr_gen_energy_pJ: 0,
+        addr_gen_energy_pJ: perDs[pv].addrGenEnergy,
         read_bandwidth_per_instance: slowdown * readBw[pv],
         write_bandwidth_per_instance: slowdown * writeBw[pv],
       };

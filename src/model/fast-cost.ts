@@ -408,6 +408,10 @@ export class FastCostModel {
         const perInstance = replication > 0 ? clusterEnergy / utilization : 0;
         energy += perInstance * replication;
         if (keep[t]) utilized = Math.max(utilized, replication);
+        if (keep[t] && spec.addressGenerationEnergy !== null) {
+          // As evaluate.ts: per utilized cluster.
+          energy += ((this.ctx.problem.dataspaces[t].readWrite ? u : r) + f) * spec.addressGenerationEnergy * clusters;
+        }
       }
       for (let t = 0; t < nds; t++) totalRead += this.reads[s * nds + t] / computeCycles;
       for (let t = 0; t < nds; t++) totalWrite += (this.fills[s * nds + t] + this.updates[s * nds + t]) / computeCycles;

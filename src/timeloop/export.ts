@@ -6,11 +6,13 @@
  * - **v4** (Timeloop master / timeloopfe's output): underscore keys, the
  *   golden `input.yaml` style.
  * - **v3** (Timeloop v3.0.3): the same document with the keys v3.0.3 only
- *   reads hyphenated: `data-spaces`, `read-write`, `multiple-buffering`, and
- *   every key of the `mapper` block (`num-threads`, `optimization-metrics`,
- *   ...), plus the mapper algorithm names (`linear-pruned`). Every other key
- *   stays as it is: v3.0.3 reads `read_bandwidth`, `network_fill_latency`,
- *   `datawidth`, `block_size` only with underscores.
+ *   reads hyphenated (v3-keys.ts): `data-spaces`, `read-write`, the
+ *   component attributes `multiple-buffering`, `cluster-size`,
+ *   `min-utilization`, `word-bits`, ..., and every key of the `mapper` block
+ *   (`num-threads`, `optimization-metrics`, ...), plus the mapper algorithm
+ *   names (`linear-pruned`). Every other key stays as it is: v3.0.3 reads
+ *   `read_bandwidth`, `network_fill_latency`, `datawidth`, `block_size` only
+ *   with underscores.
  *
  * The architecture, problem, mapping and ERT blocks come from
  * {@link toTimeloopDocument} (tree-export.ts), so they re-import to the same
@@ -29,6 +31,7 @@ import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { architectureToTimeloop, ertToTimeloop, toTimeloopDocument } from './tree-export.ts';
+import { hyphenated, V3_HYPHENATED_ATTRIBUTES } from './v3-keys.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -138,7 +141,8 @@ function toV3(doc: Obj): void {
   const visitArch = (node: unknown) => {
     if (Array.isArray(node)) return node.forEach(visitArch);
     if (!isObj(node)) return;
-    if (isObj(node['attributes'])) renameKey(node['attributes'], 'multiple_buffering', 'multiple-buffering');
+    const attrs = node['attributes'];
+    if (isObj(attrs)) for (const key of V3_HYPHENATED_ATTRIBUTES) renameKey(attrs, key, hyphenated(key));
     visitArch(node['local']);
     visitArch(node['subtree']);
   };
@@ -156,6 +160,11 @@ function toV3(doc: Obj): void {
 
 function renameKey(o: Obj, from: string, to: string): void {
   if (!(from in o)) return;
+  // Both spellings present (the importer has checked that they agree): keep one.
+  if (to in o) {
+    delete o[from];
+    return;
+  }
   const entries = Object.entries(o).map(([k, v]) => [k === from ? to : k, v] as const);
   for (const k of Object.keys(o)) delete o[k];
   for (const [k, v] of entries) o[k] = v;
@@ -231,7 +240,7 @@ export function writeExport(task: ExportTask, outDir: string, name: string, head
     `Timeloop input written by expt export${header ? ` (${header.split('\n')[0]})` : ''}.`,
     '',
     `  v3/${name}.yaml   Timeloop v3.0.3 (keys it reads only hyphenated: data-spaces, read-write,`,
-    '                   multiple-buffering, the mapper settings)',
+    '                   multiple-buffering, cluster-size, min-utilization, word-bits, ..., the mapper settings)',
     `  v4/${name}.yaml   Timeloop v4 / master (underscore keys)`,
     ...(task.ert ? [`  ${name}.ERT.yaml  the energy reference table alone (also inside both documents)`] : []),
     '',

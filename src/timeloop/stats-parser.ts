@@ -264,11 +264,15 @@ export function totalLeakageEnergyPJ(stats: TimeloopStats): number {
   return stats.storage.reduce((sum, level) => sum + (level.leakageEnergyTotalPJ ?? 0), 0);
 }
 
-/** MAC energy plus every printed per-dataspace storage and network `Energy (total)`, in pJ. */
+/**
+ * MAC energy plus every printed per-dataspace storage and network `Energy
+ * (total)`, with the storage's temporal-reduction and address-generation
+ * totals (0 unless the architecture gives `addr_gen_energy`), in pJ.
+ */
 export function dynamicEnergyPJ(stats: TimeloopStats): number {
   let sum = stats.arithmetic.energyTotalPJ;
   for (const level of stats.storage) {
-    for (const ds of Object.values(level.dataspaces)) sum += ds.energyTotalPJ;
+    for (const ds of Object.values(level.dataspaces)) sum += ds.energyTotalPJ + (ds.temporalReductionEnergyTotalPJ ?? 0) + (ds.addressGenerationEnergyTotalPJ ?? 0);
   }
   for (const network of stats.networks) {
     for (const ds of Object.values(network.dataspaces)) sum += ds.energyTotalPJ ?? 0;

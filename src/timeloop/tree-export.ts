@@ -1,10 +1,9 @@
 /**
  * Writes expt's domain objects back out as Timeloop *tree*-format input: the
  * same shape as the golden `input.yaml` files (underscore keys; run them
- * through v3.0.3 after renaming `data_spaces`, `read_write` and
- * `multiple_buffering` to their hyphenated spelling, as `tl-model-case`
- * does). {@link importTimeloopDocuments} reads the output back into
- * deep-equal domain objects.
+ * through v3.0.3 after renaming the keys it reads only hyphenated, see
+ * v3-keys.ts and export.ts). {@link importTimeloopDocuments} reads the
+ * output back into deep-equal domain objects.
  *
  * - Architecture: a chain of `subtree` nodes. Components keep their raw
  *   `attributes` as imported; a component whose instance count is not given
@@ -70,9 +69,9 @@ function nodeName(component: string, count: number, used: Set<string>): string {
 function storageAttributes(level: StorageLevel, fromTree: number, wrong: ReadonlySet<string>): Obj {
   let a: Obj = { ...level.attributes };
   if (wrong.has('words')) {
-    // Width, block and cluster size together: Timeloop derives the cluster
-    // size from width / (datawidth × block_size); `cluster-size` is the only
-    // spelling v3.0.3 reads, so it is not needed.
+    // Width and block size give the cluster size (width / (datawidth ×
+    // block_size)) in every Timeloop version, whatever it reads of a
+    // cluster-size key.
     a = withoutKeys(a, 'word-bits', 'word_width', 'datawidth', 'block-size', 'block_size', 'n_words', 'cluster-size', 'width', 'memory_width', 'data_storage_width');
     a['datawidth'] = level.wordBits;
     a['width'] = level.wordBits * level.blockSize * level.clusterSize;
@@ -89,15 +88,19 @@ function storageAttributes(level: StorageLevel, fromTree: number, wrong: Readonl
     if (level.sharedBandwidth !== null) a['shared_bandwidth'] = level.sharedBandwidth;
   }
   if (wrong.has('buffering')) {
-    a = withoutKeys(a, 'multiple_buffering', 'min-utilization');
+    a = withoutKeys(a, 'multiple_buffering', 'min_utilization');
     if (level.multipleBuffering !== 1) a['multiple_buffering'] = level.multipleBuffering;
-    // v3.0.3 reads only the hyphenated spelling of this one.
-    if (level.minUtilization !== 0) a['min-utilization'] = level.minUtilization;
+    if (level.minUtilization !== 0) a['min_utilization'] = level.minUtilization;
   }
   if (wrong.has('latency')) {
     a = withoutKeys(a, 'network_fill_latency', 'network_drain_latency');
     if (level.networkFillLatency !== 0) a['network_fill_latency'] = level.networkFillLatency;
     if (level.networkDrainLatency !== 0) a['network_drain_latency'] = level.networkDrainLatency;
+  }
+  if (wrong.has('energy')) {
+    a = withoutKeys(a, 'vector_access_energy', 'addr_gen_energy');
+    if (level.vectorAccessEnergy !== null) a['vector_access_energy'] = level.vectorAccessEnergy;
+    if (level.addressGenerationEnergy !== null) a['addr_gen_energy'] = level.addressGenerationEnergy;
   }
   if (wrong.has('networks')) {
     a = withoutKeys(a, 'network_read', 'network_fill', 'network_update', 'network_drain');
@@ -136,7 +139,7 @@ function networkComponent(n: NetworkComponent): Obj {
 /** Which field groups of `got` (re-imported) differ from `want`. */
 function storageMismatch(want: StorageLevel, got: StorageLevel | undefined): Set<string> {
   const wrong = new Set<string>();
-  if (!got) return new Set(['words', 'size', 'bandwidth', 'buffering', 'latency', 'networks', 'instances', 'mesh']);
+  if (!got) return new Set(['words', 'size', 'bandwidth', 'buffering', 'latency', 'energy', 'networks', 'instances', 'mesh']);
   if (got.wordBits !== want.wordBits || got.blockSize !== want.blockSize || got.clusterSize !== want.clusterSize) wrong.add('words');
   if (got.sizeWords !== want.sizeWords || wrong.has('words')) wrong.add('size');
   if (got.readBandwidth !== want.readBandwidth || got.writeBandwidth !== want.writeBandwidth || got.sharedBandwidth !== want.sharedBandwidth) {
@@ -144,6 +147,7 @@ function storageMismatch(want: StorageLevel, got: StorageLevel | undefined): Set
   }
   if (got.multipleBuffering !== want.multipleBuffering || got.minUtilization !== want.minUtilization) wrong.add('buffering');
   if (got.networkFillLatency !== want.networkFillLatency || got.networkDrainLatency !== want.networkDrainLatency) wrong.add('latency');
+  if (got.vectorAccessEnergy !== want.vectorAccessEnergy || got.addressGenerationEnergy !== want.addressGenerationEnergy) wrong.add('energy');
   if (JSON.stringify(got.networks) !== JSON.stringify(want.networks)) wrong.add('networks');
   if (got.instances !== want.instances) wrong.add('instances');
   if (got.meshX !== want.meshX || got.meshY !== want.meshY || got.instances !== want.instances) wrong.add('mesh');

@@ -61,7 +61,22 @@ function pick(o: Obj, ...names: string[]): { key: string; value: unknown } | und
   return undefined;
 }
 
+/**
+ * The hyphen and underscore spellings of one key mean the same (v3.0.3 reads
+ * some keys only hyphenated, Timeloop v4 and timeloopfe only with
+ * underscores); a file that gives both with different values is ambiguous.
+ */
+function checkSpellings(o: Obj, origin: Origin, name: string): void {
+  const spellings = [...new Set([name, name.replace(/_/g, '-'), name.replace(/-/g, '_')])].filter((k) => o[k] !== undefined && o[k] !== null);
+  for (const k of spellings.slice(1)) {
+    if (String(o[k]) !== String(o[spellings[0]])) {
+      fail(at(origin, k), `'${spellings[0]}: ${String(o[spellings[0]])}' and '${k}: ${String(o[k])}' are one key in two spellings and disagree`);
+    }
+  }
+}
+
 function num(o: Obj, origin: Origin, ...names: string[]): number | undefined {
+  for (const n of names) checkSpellings(o, origin, n);
   const p = pick(o, ...names);
   if (!p) return undefined;
   const v = typeof p.value === 'string' && p.value.trim() !== '' ? Number(p.value) : p.value;
@@ -123,11 +138,10 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
   const instances = num(attrs, origin, 'instances') ?? instancesFromTree;
   const wordBits = num(attrs, origin, 'word-bits', 'word_width', 'datawidth', 'word_bits') ?? 16;
   let blockSize = num(attrs, origin, 'block-size', 'block_size', 'n_words');
-  // Timeloop v3.0.3 reads only the hyphenated `cluster-size` (an underscore
-  // `cluster_size` is ignored there); Accelergy-style files may carry the
-  // underscore spelling for the energy estimator only.
-  const cs = attrs['cluster-size'];
-  let clusterSize = cs === undefined ? undefined : num({ 'cluster-size': cs }, origin, 'cluster-size');
+  // `cluster_size` (Timeloop v4, timeloopfe, the study's files) and v3.0.3's
+  // `cluster-size` are one key: v3.0.3's parser only knows the hyphenated
+  // spelling, which is why the v3 export writes that one.
+  let clusterSize = num(attrs, origin, 'cluster_size');
   const width = num(attrs, origin, 'width', 'memory_width', 'data_storage_width');
   if (width !== undefined) {
     if (blockSize !== undefined && clusterSize !== undefined) {
@@ -148,6 +162,10 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
   }
   blockSize ??= 1;
   clusterSize ??= 1;
+  if (!Number.isInteger(clusterSize) || clusterSize < 1 || instances % clusterSize !== 0) {
+    // v3.0.3 asserts on it when it evaluates the level.
+    fail(origin, `cluster_size ${clusterSize} does not divide the ${instances} instances into whole clusters`);
+  }
   let sizeWords: number | null = null;
   const entries = num(attrs, origin, 'entries');
   const depth = num(attrs, origin, 'depth', 'memory_depth', 'data_storage_depth');
@@ -188,6 +206,8 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
     minUtilization: num(attrs, origin, 'min_utilization') ?? 0,
     networkFillLatency: num(attrs, origin, 'network_fill_latency') ?? 0,
     networkDrainLatency: num(attrs, origin, 'network_drain_latency') ?? 0,
+    vectorAccessEnergy: num(attrs, origin, 'vector_access_energy') ?? null,
+    addressGenerationEnergy: num(attrs, origin, 'addr_gen_energy') ?? null,
     networks,
     attributes: attrs,
   };

@@ -25,9 +25,7 @@
  * - Attributes: the component's own, then those of every container above it
  *   (containers passed so far, the later one winning), then the variables;
  *   string values are evaluated as arithmetic (see expression.ts), a string
- *   that is not an expression stays a string. timeloopfe's `cluster_size`
- *   is also written `cluster-size` (the only spelling Timeloop v3.0.3
- *   reads). Instances and mesh: the product of the `spatial: {meshX, meshY}`
+ *   that is not an expression stays a string. Instances and mesh: the product of the `spatial: {meshX, meshY}`
  *   of every container (and component) above.
  * - `!Container` with `spatial: {meshX, meshY}`: a spatial fanout. timeloopfe
  *   inserts a storage-less level `inter_<container>_spatial` (class
@@ -524,9 +522,10 @@ interface Level {
 }
 
 const ATTRIBUTE_NUMERIC = new Set([
-  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'word-bits', 'block_size', 'block-size', 'cluster_size', 'cluster-size',
+  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'block_size', 'cluster_size',
   'meshX', 'meshY', 'instances', 'read_bandwidth', 'write_bandwidth', 'shared_bandwidth', 'network_fill_latency', 'network_drain_latency',
   'multiple_buffering', 'min_utilization', 'sizeKB', 'n_banks', 'n_rdwr_ports', 'n_rd_ports', 'n_wr_ports', 'multiplier_width', 'adder_width',
+  'vector_access_energy', 'addr_gen_energy',
 ]);
 
 function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], ctx: Context): Obj {
@@ -537,7 +536,8 @@ function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], 
     if (v === null || v === undefined) continue;
     const scope = scopeOf(ctx.variables, ...scopes, out);
     const value = evaluateOrKeep(v, scope);
-    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k)) {
+    // Either spelling of a key is the same key (v3-keys.ts).
+    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k.replace(/-/g, '_'))) {
       const r = tryEvaluate(value, scope);
       fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
     }
@@ -857,8 +857,6 @@ export function importV4Documents(docs: readonly { file: string; doc: unknown }[
       const { x, y } = spatialOf(n, ctx, [containerAttrs, own]);
       // A component's own fanout sits above it (for the MACs too), as timeloopfe places it.
       if (x * y > 1) placeFanout(n, x, y);
-      // timeloopfe's cluster_size is Timeloop v3.0.3's cluster-size.
-      if (attributes['cluster_size'] !== undefined && attributes['cluster-size'] === undefined) attributes['cluster-size'] = attributes['cluster_size'];
       const n_ = meshX * meshY;
       const userMesh = 'meshX' in own || 'meshY' in own;
       if ((own['meshX'] !== undefined && own['meshX'] !== meshX) || (own['meshY'] !== undefined && own['meshY'] !== meshY)) {

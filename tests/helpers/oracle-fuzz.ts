@@ -12,9 +12,10 @@
  *
  * Each case is one tree-format, underscore-key YAML text (as golden
  * input.yaml). Both engines read the same text: expt through
- * importTimeloopDocuments + evaluateMapping, Timeloop after the three key
- * renames v3.0.3 needs (data_spaces, read_write, multiple_buffering), in a
- * fresh directory with no TIMELOOP_* variables. Compared: validity; per
+ * importTimeloopDocuments + evaluateMapping, Timeloop after the renames of
+ * the keys v3.0.3 reads only hyphenated (data_spaces, read_write,
+ * multiple_buffering, cluster_size, min_utilization, word_bits...; see
+ * src/timeloop/v3-keys.ts), in a fresh directory with no TIMELOOP_* variables. Compared: validity; per
  * storage level and kept dataspace partition size, utilized capacity,
  * utilized instances and clusters, scalar reads/fills/updates, temporal
  * reductions, address generations (exact), energies (2 decimals, as
@@ -40,6 +41,7 @@ import type { Evaluation, EvaluationOutcome } from '../../src/model/result.ts';
 import { dynamicEnergyPJ, parseTimeloopStats, type TimeloopStats } from '../../src/timeloop/stats-parser.ts';
 import { importTimeloopDocuments } from '../../src/timeloop/tree-import.ts';
 import { mappingToTimeloop, toTimeloopYaml } from '../../src/timeloop/tree-export.ts';
+import { hyphenated, V3_HYPHENATED_ATTRIBUTES, V3_HYPHENATED_PROBLEM_KEYS } from '../../src/timeloop/v3-keys.ts';
 import { Random } from '../../src/util/random.ts';
 import { parseYamlText, readYamlFile } from '../../src/util/yaml.ts';
 import type { Problem } from '../../src/workload/problem.ts';
@@ -68,11 +70,14 @@ export function findTimeloopModel(): string | null {
   return null;
 }
 
-const HYPHEN_KEYS = /(^|[\s{,])(data_spaces|read_write|multiple_buffering)(\s*:)/gm;
+const HYPHEN_KEYS = new RegExp(`(^|[\\s{,])(${[...V3_HYPHENATED_PROBLEM_KEYS, ...V3_HYPHENATED_ATTRIBUTES].join('|')})(\\s*:)`, 'gm');
 
-/** The three renames v3.0.3 needs (same as tl-model-case). */
+/**
+ * The renames v3.0.3 needs: the keys it reads only hyphenated (as the golden
+ * README's oracle runs and the v3 export do), nothing else.
+ */
 export function toOracleText(text: string): string {
-  return text.replace(HYPHEN_KEYS, (_m, pre: string, key: string, colon: string) => pre + key.replace(/_/g, '-') + colon);
+  return text.replace(HYPHEN_KEYS, (_m, pre: string, key: string, colon: string) => pre + hyphenated(key) + colon);
 }
 
 export interface OracleRun {
@@ -305,6 +310,7 @@ function compareEvaluation(ev: Evaluation, st: TimeloopStats, push: Push, arch?:
       exact(`${d}.address_generations`, 'ds.address_generations', ds.address_generations, od.addressGenerations);
       printed(`${d}.energy_per_instance`, 'ds.energy', ds.energy_per_instance_pJ, od.energyPerInstancePJ);
       printed(`${d}.energy_total`, 'ds.energy', ds.energy_pJ, od.energyTotalPJ);
+      printed(`${d}.addr_gen_energy_total`, 'ds.addr_gen_energy', ds.addr_gen_energy_pJ, od.addressGenerationEnergyTotalPJ ?? 0);
     }
   }
   for (const on of st.networks) {
@@ -333,7 +339,8 @@ function compareEvaluation(ev: Evaluation, st: TimeloopStats, push: Push, arch?:
   }
   // Total energy: the sum of everything printed (each term to 2 decimals).
   let terms = 1;
-  for (const l of st.storage) terms += Object.keys(l.dataspaces).length;
+  // Per dataspace: the storage energy and the address-generation energy.
+  for (const l of st.storage) terms += 2 * Object.keys(l.dataspaces).length;
   for (const n of st.networks) terms += Object.keys(n.dataspaces).length;
   const printedTotal = dynamicEnergyPJ(st);
   if (Math.abs(ev.summary.energy_pJ - printedTotal) > 0.005 * terms + 1e-9 * Math.abs(printedTotal)) {
@@ -856,7 +863,24 @@ function input0Of(c: CaseInput): CaseInput {
 }
 
 /** A random architecture/problem/mapping, buffers sized to the mapping. */
-function genRandomCase(rng: Random, seed: number, category: string, o: Partial<ArchOptions> & { problem?: string; imperfect?: boolean; outerBypass?: boolean; ert?: ErtVariant; attrVariants?: boolean; mappingSyntax?: boolean; ertRangeNames?: boolean; networks?: boolean; halo?: boolean }): FuzzCase | null {
+function genRandomCase(
+  rng: Random,
+  seed: number,
+  category: string,
+  o: Partial<ArchOptions> & {
+    problem?: string;
+    imperfect?: boolean;
+    outerBypass?: boolean;
+    ert?: ErtVariant;
+    attrVariants?: boolean;
+    mappingSyntax?: boolean;
+    ertRangeNames?: boolean;
+    networks?: boolean;
+    halo?: boolean;
+    clusterRelation?: ClusterRelation;
+    userEnergy?: boolean;
+  },
+): FuzzCase | null {
   const opts: ArchOptions = {
     levels: o.levels ?? 2 + rng.int(4),
     style: o.style ?? rng.pick(['tree', 'tree', 'flat', 'flat', 'ranges'] as const),
@@ -915,12 +939,20 @@ function genRandomCase(rng: Random, seed: number, category: string, o: Partial<A
     }
     mapping = { levels };
   }
-  const tight = o.imperfect || o.outerBypass ? 0.05 : 0.1;
+  let clusterNote = '';
+  if (o.clusterRelation) {
+    const placed = placeCluster(plans, input0, mapping, rng, o.clusterRelation);
+    if (!placed) return null;
+    clusterNote = `, ${placed}`;
+  }
+  // Mostly valid cluster cases, so that their energies get compared.
+  const tight = o.clusterRelation ? 0.02 : o.imperfect || o.outerBypass ? 0.05 : 0.1;
   if (!sizeLevels(plans, input0, mapping, rng, tight)) {
     // Invalid whatever the sizes (spatially): random sizes, for the validity check.
     for (const [i, p] of plans.entries()) if (i > 0 && !p.dummy) p.attrs['depth'] = 1 + rng.int(64);
   }
   if (o.attrVariants) attributeVariants(plans, rng);
+  if (o.userEnergy) userEnergies(plans, rng);
   // Rebuild with sizes (the plan attrs were updated in place; mesh choices re-drawn).
   const archSized = archBlock(plans, mac, opts.style, new Random(seed ^ 0x5bd1e995), netComponents);
   const sized = importDoc({ architecture: archSized, problem: problemDoc, ERT: plainErt });
@@ -932,7 +964,7 @@ function genRandomCase(rng: Random, seed: number, category: string, o: Partial<A
     ERT: ertDoc,
   };
   if (o.mappingSyntax) doc.mapping = mappingSyntaxVariants(doc.mapping, sized, rng);
-  const note = `${kind}, ${opts.levels} levels, ${opts.style}, fanouts ${plans.map((p) => `${p.fx}x${p.fy}`).join('/')}${o.imperfect ? ', imperfect' : ''}${o.outerBypass ? ', outer bypass' : ''}${opts.cluster ? `, cluster ${opts.clusterSpelling}` : ''}`;
+  const note = `${kind}, ${opts.levels} levels, ${opts.style}, fanouts ${plans.map((p) => `${p.fx}x${p.fy}`).join('/')}${o.imperfect ? ', imperfect' : ''}${o.outerBypass ? ', outer bypass' : ''}${opts.cluster ? `, cluster ${opts.clusterSpelling}` : ''}${clusterNote}`;
   const text = `# oracle-fuzz ${category} seed ${seed}: ${note}\n` + stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
   return { category, seed, note, text, architecture: sized.architecture };
 }
@@ -1022,6 +1054,19 @@ function attributeVariants(plans: LevelPlan[], rng: Random): void {
   }
 }
 
+/**
+ * `vector_access_energy` (replaces the level's ERT entries) and
+ * `addr_gen_energy` (per utilized cluster) on some levels, with underscores;
+ * the oracle run hyphenates them, the only spelling v3.0.3 reads.
+ */
+function userEnergies(plans: LevelPlan[], rng: Random): void {
+  for (const p of plans) {
+    if (p.dummy) continue;
+    if (rng.next() < 0.5) p.attrs['vector_access_energy'] = rng.next() < 0.2 ? 0 : Math.round(rng.next() * 50_000) / 1000;
+    if (rng.next() < 0.5) p.attrs['addr_gen_energy'] = rng.next() < 0.2 ? 0 : Math.round(rng.next() * 2_000) / 1000;
+  }
+}
+
 /** Other ways to write the same mapping: partial factors and permutations, level indices, no bypass directive. */
 function mappingSyntaxVariants(directives: Obj[], input: CaseInput, rng: Random): Obj[] {
   const n = input.architecture.storage.length;
@@ -1098,6 +1143,49 @@ function genCluster(plans: LevelPlan[], rng: Random, spelling: ArchOptions['clus
   }
 }
 
+/** How a level's utilized instances U compare with its cluster count (instances / cluster size). */
+type ClusterRelation = 'below' | 'equal' | 'above';
+
+/**
+ * Gives one buffer a cluster size chosen from the mapping so that its
+ * utilized instances are below, equal to or above its number of clusters,
+ * spelled `cluster_size` as in the golden vectors (the oracle run renames
+ * it). Half of the time the level must keep one tensor and bypass another.
+ * Returns a note, or null when no level allows the relation.
+ */
+function placeCluster(plans: LevelPlan[], input: CaseInput, mapping: Mapping, rng: Random, relation: ClusterRelation): string | null {
+  const out = evaluates(input, mapping);
+  if (!out || !out.ok) return null;
+  const candidates: { level: number; c: number; mixed: boolean; u: number; n: number }[] = [];
+  let n = 1;
+  plans.forEach((p, i) => {
+    const instances = n;
+    n *= p.fx * p.fy;
+    if (i === 0 || p.dummy || instances < 2) return;
+    const keep = mapping.levels[i].keep;
+    if (!keep.some((k) => k)) return;
+    const u = out.value.storage[i].utilized_instances;
+    for (let c = 2; c <= instances; c++) {
+      if (instances % c !== 0) continue;
+      const clusters = instances / c;
+      const ok = relation === 'below' ? u < clusters : relation === 'equal' ? u === clusters : u > clusters;
+      if (ok) candidates.push({ level: i, c, mixed: keep.some((k) => !k), u, n: instances });
+    }
+  });
+  const mixed = candidates.filter((x) => x.mixed);
+  const pool = mixed.length > 0 && rng.next() < 0.5 ? mixed : candidates;
+  if (pool.length === 0) return null;
+  const pick = rng.pick(pool);
+  const p = plans[pick.level];
+  p.cluster = pick.c;
+  p.attrs['width'] = (p.attrs['datawidth'] as number) * p.block * pick.c;
+  p.attrs['cluster_size'] = pick.c;
+  // Sometimes the block size too (Timeloop checks the three against the width).
+  if (rng.next() < 0.3) p.attrs['block_size'] = p.block;
+  else delete p.attrs['block_size'];
+  return `${p.name} cluster_size ${pick.c}: ${pick.u} utilized ${relation === 'below' ? '<' : relation === 'equal' ? '=' : '>'} ${pick.n / pick.c} clusters${pick.mixed ? ' (keeps and bypasses)' : ''}`;
+}
+
 /** A golden architecture (any, gemmini and the study's included) with new, small bounds for its problem. */
 function genGoldenArchSmallProblem(rng: Random, seed: number): FuzzCase | null {
   const g = rng.pick(goldenInputs().filter((x) => x.category !== 'pim'));
@@ -1162,6 +1250,10 @@ export const CATEGORIES: Record<string, (rng: Random, seed: number) => FuzzCase 
   'cluster-hyphen': (rng, seed) => genRandomCase(rng, seed, 'cluster-hyphen', { cluster: true, clusterSpelling: 'hyphen-only', fanout: 0.8 }),
   'cluster-underscore-only': (rng, seed) => genRandomCase(rng, seed, 'cluster-underscore-only', { cluster: true, clusterSpelling: 'underscore-only', fanout: 0.8 }),
   'cluster-no-width': (rng, seed) => genRandomCase(rng, seed, 'cluster-no-width', { cluster: true, clusterSpelling: 'no-width', fanout: 0.8 }),
+  // Seeds cycle through utilized instances below, equal to and above the cluster count.
+  'cluster-size': (rng, seed) =>
+    genRandomCase(rng, seed, 'cluster-size', { clusterRelation: (['below', 'equal', 'above'] as const)[seed % 3], fanout: 0.9, maxInstances: 128, bandwidth: 0.2 }),
+  'user-energy': (rng, seed) => genRandomCase(rng, seed, 'user-energy', { userEnergy: true, cluster: rng.next() < 0.5, clusterSpelling: 'underscore-only', fanout: 0.7 }),
   'outer-bypass': (rng, seed) => genRandomCase(rng, seed, 'outer-bypass', { outerBypass: true, levels: 2 + rng.int(3) }),
   dummy: (rng, seed) => genRandomCase(rng, seed, 'dummy', { dummy: true, levels: 3 + rng.int(3) }),
   'bw-latency': (rng, seed) => genRandomCase(rng, seed, 'bw-latency', { bandwidth: 0.9, latency: 0.7, buffering: 0.5 }),

@@ -8,7 +8,8 @@ import type { Architecture } from '../../src/arch/architecture.ts';
 
 const STORAGE_FIELDS = [
   'className', 'instances', 'meshX', 'meshY', 'sizeWords', 'wordBits', 'blockSize', 'clusterSize', 'readBandwidth', 'writeBandwidth',
-  'sharedBandwidth', 'multipleBuffering', 'minUtilization', 'networkFillLatency', 'networkDrainLatency',
+  'sharedBandwidth', 'multipleBuffering', 'minUtilization', 'networkFillLatency', 'networkDrainLatency', 'vectorAccessEnergy',
+  'addressGenerationEnergy',
 ] as const;
 const ARITH_FIELDS = ['name', 'className', 'instances', 'meshX', 'meshY', 'wordBits'] as const;
 const NETWORK_FIELDS = ['className', 'actionName', 'perDatatypeErt', 'multicastFactorArgument', 'fillLatency', 'drainLatency'] as const;

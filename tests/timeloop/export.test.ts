@@ -19,6 +19,7 @@ import { exportDocument, exportYaml, writeExport, type ExportTask } from '../../
 import { runTimeloopModel } from '../../src/timeloop/external.ts';
 import { importTimeloopDocuments } from '../../src/timeloop/tree-import.ts';
 import { readV4Files } from '../../src/timeloop/v4-import.ts';
+import { hyphenated, V3_HYPHENATED_ATTRIBUTES } from '../../src/timeloop/v3-keys.ts';
 import { parseYamlText, readYamlFile } from '../../src/util/yaml.ts';
 import { goldenCases } from '../helpers/golden.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
@@ -52,9 +53,26 @@ test('the v3 flavour hyphenates exactly the keys v3.0.3 needs; v4 keeps undersco
   t.is(v3.replace(/data-spaces|read-write|multiple-buffering/g, (k) => k.replace(/-/g, '_')).replace(/\n\s*mapper:[\s\S]*?(?=\n\S)/, ''), v4.replace(/\n\s*mapper:[\s\S]*?(?=\n\S)/, ''));
 });
 
-/** The v3 flavour spells `multiple-buffering` in the raw attributes; the parsed fields are the same. */
+test('the v3 flavour writes cluster-size, the spelling v3.0.3 reads; both flavours re-import to the same cluster size', (t) => {
+  const preset = loadArchitecture('simba');
+  const task: ExportTask = { architecture: preset.arch, ert: preset.ert };
+  const v3 = exportYaml(task, 'v3').text;
+  const v4 = exportYaml(task, 'v4').text;
+  t.regex(v3, /\bcluster-size: 64\b/);
+  t.notRegex(v3, /\bcluster_size:/);
+  t.regex(v4, /\bcluster_size: 64\b/);
+  t.notRegex(v4, /\bcluster-size:/);
+  for (const text of [v3, v4]) {
+    const regs = reimport(text).architecture!.storage.find((s) => s.name === 'PEWeightRegs')!;
+    t.deepEqual([regs.clusterSize, regs.blockSize, regs.sizeWords], [64, 1, 1]);
+  }
+});
+
+/** The v3 flavour hyphenates some raw attributes (`multiple-buffering`, `cluster-size`...); the parsed fields are the same. */
 function underscoreAttributes<T>(arch: T): T {
-  return JSON.parse(JSON.stringify(arch).replace(/"multiple-buffering":/g, '"multiple_buffering":')) as T;
+  let json = JSON.stringify(arch);
+  for (const key of V3_HYPHENATED_ATTRIBUTES) json = json.replaceAll(`"${hyphenated(key)}":`, `"${key}":`);
+  return JSON.parse(json) as T;
 }
 
 for (const c of goldenCases()) {
@@ -93,7 +111,8 @@ for (const id of listArchitectures()) {
     const task: ExportTask = { architecture: preset.arch, ert: preset.ert, constraints: { targets } };
     for (const flavour of ['v3', 'v4'] as const) {
       const { text } = exportYaml(task, flavour);
-      const back = reimport(text);
+      const imported = reimport(text);
+      const back = { ...imported, architecture: flavour === 'v3' ? underscoreAttributes(imported.architecture) : imported.architecture };
       t.deepEqual(back.architecture, withTimeloopNetworkClasses(preset.arch), flavour);
       if (id !== 'pim') t.deepEqual(back.architecture, preset.arch, flavour);
       else t.deepEqual(estimateArchitecture(back.architecture!, { overrides: preset.overrides }).ert, preset.ert, 'the same energies');

@@ -39,6 +39,19 @@ const CASES: readonly (readonly [string, number, 'invalid'?])[] = [
   ['cluster-block-derived', 2],
   ['cluster-hyphen', 2],
   ['cluster-no-width', 1],
+  // Utilized instances equal to, above and below the cluster count (seed % 3),
+  // with a level that keeps and bypasses in 2, 3, 4 and 6; `cluster_size`
+  // underscore, renamed for v3.0.3 as the golden README's oracle runs do.
+  ['cluster-size', 1],
+  ['cluster-size', 2],
+  ['cluster-size', 3],
+  ['cluster-size', 4],
+  ['cluster-size', 5],
+  ['cluster-size', 6],
+  ['cluster-underscore-only', 1],
+  // vector_access_energy / addr_gen_energy with underscores.
+  ['user-energy', 1],
+  ['user-energy', 4],
   ['outer-bypass', 1],
   ['outer-bypass', 2],
   ['dummy', 1],

@@ -72,26 +72,29 @@ test('export rejects spatial factors on a level without a fanout', (t) => {
 
 test('export writes attributes for fields that the raw attributes do not give', (t) => {
   const { architecture, problem, mapping, ert } = gemm();
-  const glb = architecture.storage[1];
+  // The RF (4 instances): a cluster size must divide the instances.
+  const rf = architecture.storage[2];
   const edited: StorageLevel = {
-    ...glb,
+    ...rf,
     sizeWords: 96,
     blockSize: 2,
-    clusterSize: 2,
+    clusterSize: 4,
     wordBits: 8,
     readBandwidth: 3,
     multipleBuffering: 2,
     networkDrainLatency: 5,
+    vectorAccessEnergy: 2.5,
+    addressGenerationEnergy: 0.5,
   };
-  const arch: Architecture = { ...architecture, storage: [architecture.storage[0], edited, architecture.storage[2]] };
+  const arch: Architecture = { ...architecture, storage: [architecture.storage[0], architecture.storage[1], edited] };
   const exported = architectureToTimeloop(arch);
   const back = importTimeloopDocuments([{ file: 'x', doc: parseYamlText(toTimeloopYaml({ architecture: arch, problem, mapping, ert })) }]);
-  const level = back.architecture!.storage[1];
-  for (const k of ['sizeWords', 'blockSize', 'clusterSize', 'wordBits', 'readBandwidth', 'writeBandwidth', 'multipleBuffering', 'networkFillLatency', 'networkDrainLatency', 'instances', 'meshX', 'meshY'] as const) {
+  const level = back.architecture!.storage[2];
+  for (const k of ['sizeWords', 'blockSize', 'clusterSize', 'wordBits', 'readBandwidth', 'writeBandwidth', 'multipleBuffering', 'networkFillLatency', 'networkDrainLatency', 'vectorAccessEnergy', 'addressGenerationEnergy', 'instances', 'meshX', 'meshY'] as const) {
     t.is(level[k], edited[k], k);
   }
   const attrs = JSON.stringify(exported);
-  t.regex(attrs, /"width":32/); // 8 bits × block 2 × cluster 2
+  t.regex(attrs, /"width":64/); // 8 bits × block 2 × cluster 4
   t.regex(attrs, /"entries":96/);
 });
 
