@@ -80,6 +80,7 @@ import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';
+import { attributeDomain, outsideDomain } from '../util/domains.ts';
 import { evaluateOrKeep, scopeOf, tryEvaluate } from './expression.ts';
 import { componentKind, importTimeloopDocuments, parseErt, parseMapping, parseProblem, parseTreeArchitecture, type TimeloopInput } from './tree-import.ts';
 import { readV4YamlFile, tagOf, type V4Tag } from './v4-yaml.ts';
@@ -523,12 +524,11 @@ interface Level {
   fanout?: { x: number; y: number };
 }
 
-const ATTRIBUTE_NUMERIC = new Set([
-  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'word-bits', 'block_size', 'block-size', 'cluster_size', 'cluster-size',
-  'meshX', 'meshY', 'instances', 'read_bandwidth', 'write_bandwidth', 'shared_bandwidth', 'network_fill_latency', 'network_drain_latency',
-  'multiple_buffering', 'min_utilization', 'sizeKB', 'n_banks', 'n_rdwr_ports', 'n_rd_ports', 'n_wr_ports', 'multiplier_width', 'adder_width',
-]);
-
+/**
+ * A component's or container's attributes, evaluated; every attribute with a
+ * declared domain (src/util/domains.ts) must evaluate to a number in it,
+ * reported here at the node that gives it.
+ */
 function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], ctx: Context): Obj {
   if (raw === undefined || raw === null) return {};
   if (!isObj(raw)) fail(where, `expected a mapping of attributes, got ${describe(raw)}`);
@@ -537,9 +537,14 @@ function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], 
     if (v === null || v === undefined) continue;
     const scope = scopeOf(ctx.variables, ...scopes, out);
     const value = evaluateOrKeep(v, scope);
-    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k)) {
-      const r = tryEvaluate(value, scope);
-      fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
+    const domain = attributeDomain(k);
+    if (domain !== undefined) {
+      if (typeof value === 'string') {
+        const r = tryEvaluate(value, scope);
+        fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
+      }
+      const reason = outsideDomain(domain, value);
+      if (reason !== undefined) fail(sub(where, k), `${reason}${typeof v === 'string' ? ` (from ${JSON.stringify(v)})` : ''}`);
     }
     out[k] = value;
   }
