@@ -184,3 +184,25 @@ test('preset: a valid override (and one Timeloop looks up, random_read) is accep
   const keys = (r: Run) => (JSON.parse(r.stdout) as { key: string }[]).map((p) => p.key);
   t.notDeepEqual(keys(plain), keys(overridden));
 });
+
+// ---------------------------------------------------------------------------
+// Model definitions (experiments/models/*.yaml): sizes and the layers they give.
+
+function modelProject(model: string): string {
+  const dir = presetProject(PRESET);
+  mkdirSync(path.join(dir, 'experiments', 'models'));
+  writeFileSync(path.join(dir, 'experiments', 'models', 'huge.yaml'), model);
+  const config = { experiments: { x: { models: ['huge'], layers: ['KQV'], architectures: ['gemmini'], mapper: { effort: 100 } } } };
+  writeFileSync(path.join(dir, 'experiments.config.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+test('model: a size above 2^53 names the model file and the field', async (t) => {
+  const dir = modelProject('id: huge\nembedding: 1024\nheads: 16\nff_dim: 4096\nseq_length: 100000000000000000000\nblocks: 2\n');
+  oneLineError(t, await expt(dir, 'plan'), 'experiments/models/huge.yaml: seq_length: expected a positive whole number (at most 2^53 - 1');
+});
+
+test('model: sizes whose layer has an operation count above 2^53 name the experiment, the layer and the model', async (t) => {
+  const dir = modelProject('id: huge\nembedding: 1048576\nheads: 16\nff_dim: 4096\nseq_length: 1073741824\nblocks: 2\n');
+  oneLineError(t, await expt(dir, 'plan'), "experiments.config.json: experiments.x: layer KQV of model 'huge': the operation count D × E × L = 3145728 × 1048576 × 1073741824");
+});
