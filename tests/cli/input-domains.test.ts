@@ -206,3 +206,10 @@ test('model: sizes whose layer has an operation count above 2^53 name the experi
   const dir = modelProject('id: huge\nembedding: 1048576\nheads: 16\nff_dim: 4096\nseq_length: 1073741824\nblocks: 2\n');
   oneLineError(t, await expt(dir, 'plan'), "experiments.config.json: experiments.x: layer KQV of model 'huge': the operation count D × E × L = 3145728 × 1048576 × 1073741824");
 });
+
+test('a name with control bytes from a bad input is shown escaped, not sent to the terminal', async (t) => {
+  const dir = presetProject(PRESET, 'component,action,energy_pJ\nDR\u001b[2JAM\u0007,read,600\n');
+  const r = await expt(dir, 'plan');
+  oneLineError(t, r, "line 2: component: no component 'DR\\u001b[2JAM\\u0007' in the architecture");
+  t.notRegex(r.stderr, /[\u0000-\u0009\u000b-\u001f]/);
+});
