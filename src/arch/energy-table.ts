@@ -32,6 +32,16 @@ const LEAK_ACTIONS = ['leak'];
 const COMPUTE_ACTIONS = ['mac_random', 'mult_random', 'mac', 'mult', 'compute'];
 
 /**
+ * The action names Timeloop v3.0.3 (and expt's model) looks up for a
+ * component of this kind, with the Accelergy names it ignores but an ERT
+ * commonly carries (`update`; `leak` of a compute unit). A network's actions
+ * are its own `action_name` (and `<action_name>_<dataspace>`).
+ */
+export function knownActionNames(kind: 'storage' | 'arithmetic'): readonly string[] {
+  return kind === 'storage' ? [...new Set([...READ_ACTIONS, ...FILL_ACTIONS, ...UPDATE_ACTIONS, 'update', ...LEAK_ACTIONS])] : [...COMPUTE_ACTIONS, 'leak'];
+}
+
+/**
  * Timeloop keeps one value per action name: the largest energy among entries
  * that differ only by arguments.
  */

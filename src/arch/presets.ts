@@ -11,11 +11,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { Architecture } from './architecture.ts';
-import type { EnergyAction, EnergyReferenceTable } from './energy-table.ts';
-import { estimateArchitecture } from './energy/index.ts';
+import { knownActionNames, type EnergyAction, type EnergyReferenceTable } from './energy-table.ts';
+import { estimateArchitecture, mergeOverrides, type ArchitectureEstimate } from './energy/architecture.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
+import { FIELD_DOMAINS, outsideDomain } from '../util/domains.ts';
 import type { Problem } from '../workload/problem.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { DEFAULT_ARCH_DIR, listArchitectures } from './preset-files.ts';
@@ -36,24 +37,92 @@ export interface ArchitecturePreset {
   readonly overrides: Readonly<Record<string, readonly EnergyAction[]>>;
 }
 
-function readOverrides(file: string): Record<string, EnergyAction[]> {
-  let rows: Record<string, string>[];
+/** One row of an energy-override CSV, with its line for the error messages. */
+interface OverrideRow {
+  readonly component: string;
+  readonly action: string;
+  readonly energy: number;
+  readonly line: number;
+}
+
+const OVERRIDE_COLUMNS = ['component', 'action', 'energy_pJ'] as const;
+
+/**
+ * Reads `<preset>.energy.csv`: a header `component,action,energy_pJ` (in
+ * any order), then one row per action; `#` comments and blank lines are
+ * skipped. Errors name the file and the line as the file numbers it.
+ */
+function readOverrideRows(file: string): OverrideRow[] {
+  let records: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, comment: '#' });
+    // With `info`, csv-parse gives each record with its line; its types do not model that option.
+    records = parseCsv(readFileSync(file, 'utf8'), { info: true, skip_empty_lines: true, trim: true, comment: '#', relax_column_count: true }) as unknown as typeof records;
   } catch (e) {
     throw new UserError(`cannot read the energy table: ${(e as Error).message}`, file);
   }
-  const out: Record<string, EnergyAction[]> = {};
-  rows.forEach((row, i) => {
-    const where = `row ${i + 2}`;
-    const component = row['component'];
-    const action = row['action'];
-    const energy = Number(row['energy_pJ']);
-    if (!component || !action) throw new UserError('expected columns component, action, energy_pJ', file, where);
-    if (!Number.isFinite(energy) || energy < 0) throw new UserError(`energy_pJ must be a non-negative number, got '${row['energy_pJ']}'`, file, where);
-    (out[component] ??= []).push({ name: action, energy });
+  if (records.length === 0) return [];
+  const [header, ...rows] = records;
+  const where = (line: number) => `line ${line}`;
+  const columns = header.record;
+  const missing = OVERRIDE_COLUMNS.filter((c) => !columns.includes(c));
+  const unknown = columns.filter((c) => !(OVERRIDE_COLUMNS as readonly string[]).includes(c));
+  if (missing.length > 0 || unknown.length > 0 || new Set(columns).size !== columns.length) {
+    throw new UserError(`expected the header ${OVERRIDE_COLUMNS.join(',')}, got '${columns.join(',')}'`, file, where(header.info.lines));
+  }
+  const index = Object.fromEntries(OVERRIDE_COLUMNS.map((c) => [c, columns.indexOf(c)])) as Record<(typeof OVERRIDE_COLUMNS)[number], number>;
+  const seen = new Map<string, number>();
+  return rows.map(({ record, info }) => {
+    const line = info.lines;
+    if (record.length !== columns.length) throw new UserError(`expected ${columns.length} values (${columns.join(',')}), got ${record.length}`, file, where(line));
+    const component = record[index.component];
+    const action = record[index.action];
+    if (component === '') throw new UserError('expected a component name, got an empty value', file, `${where(line)}: component`);
+    if (action === '') throw new UserError('expected an action name, got an empty value', file, `${where(line)}: action`);
+    const reason = outsideDomain(FIELD_DOMAINS.overrideEnergy, record[index.energy_pJ]);
+    if (reason !== undefined) throw new UserError(reason, file, `${where(line)}: energy_pJ`);
+    const key = `${component},${action}`;
+    const before = seen.get(key);
+    if (before !== undefined) throw new UserError(`${component},${action} is already given on line ${before}`, file, where(line));
+    seen.set(key, line);
+    return { component, action, energy: Number(record[index.energy_pJ]), line };
   });
+}
+
+function overridesOf(rows: readonly OverrideRow[]): Record<string, EnergyAction[]> {
+  const out: Record<string, EnergyAction[]> = {};
+  for (const r of rows) (out[r.component] ??= []).push({ name: r.action, energy: r.energy });
   return out;
+}
+
+/**
+ * Every CSV row must name a component of the architecture and an action it
+ * has: an unknown one would change nothing, and the rerun would look as if
+ * the override took effect. A component's actions are those of its ERT (the
+ * estimate, or the file's own ERT) and the names Timeloop looks up for its
+ * kind (`random_read`, ...); a component the estimator cannot price is made
+ * of its overrides, which may use only the names Timeloop looks up.
+ */
+function checkOverrideRows(rows: readonly OverrideRow[], file: string, arch: Architecture, actionsOf?: (component: string) => readonly string[] | undefined): void {
+  const kinds = new Map<string, 'storage' | 'arithmetic' | 'network'>([
+    ...arch.storage.map((s) => [s.name, 'storage'] as const),
+    [arch.arithmetic.name, 'arithmetic'] as const,
+    ...arch.networks.map((n) => [n.name, 'network'] as const),
+  ]);
+  for (const r of rows) {
+    const kind = kinds.get(r.component);
+    if (kind === undefined) {
+      throw new UserError(`no component '${r.component}' in the architecture (components: ${[...kinds.keys()].join(', ')})`, file, `line ${r.line}: component`);
+    }
+    if (actionsOf === undefined) continue;
+    const has = actionsOf(r.component) ?? [];
+    const network = arch.networks.find((n) => n.name === r.component);
+    const known = network !== undefined ? [network.actionName] : knownActionNames(kind as 'storage' | 'arithmetic');
+    const isKnown = known.includes(r.action) || (network !== undefined && r.action.startsWith(`${network.actionName}_`));
+    if (!has.includes(r.action) && !isKnown) {
+      const list = has.length > 0 ? has : known;
+      throw new UserError(`component '${r.component}' has no action '${r.action}' (its actions: ${[...new Set(list)].join(', ')})`, file, `line ${r.line}: action`);
+    }
+  }
 }
 
 /** Loads `experiments/archs/<id>.yaml` (or a path to such a file) and estimates its energies. */
@@ -67,18 +136,29 @@ export function loadArchitecture(idOrFile: string, dir = DEFAULT_ARCH_DIR): Arch
   if (!input.architecture) throw new UserError('missing the `architecture` block', file);
   const arch = input.architecture;
   const energyFile = file.replace(/\.yaml$/, '.energy.csv');
-  const overrides: Record<string, EnergyAction[]> = existsSync(energyFile) ? readOverrides(energyFile) : {};
+  const hasEnergyFile = existsSync(energyFile);
+  const rows = hasEnergyFile ? readOverrideRows(energyFile) : [];
+  const overrides = overridesOf(rows);
   let ert: EnergyReferenceTable;
   if (input.ert) {
-    // A hand-written ERT in the file wins over the estimator.
-    ert = input.ert;
+    // A hand-written ERT in the file wins over the estimator; the CSV still overrides it.
+    const fileErt = input.ert;
+    checkOverrideRows(rows, energyFile, arch, (c) => fileErt.components[c]?.map((a) => a.name));
+    const components = { ...fileErt.components };
+    for (const [name, own] of Object.entries(overrides)) components[name] = mergeOverrides(components[name] ?? [], own);
+    ert = { components };
   } else {
+    // The CSV's component names are checked here, so that an unknown one is blamed on the CSV, not on the YAML.
+    checkOverrideRows(rows, energyFile, arch);
+    let estimate: ArchitectureEstimate;
     try {
-      ert = estimateArchitecture(arch, { overrides }).ert;
+      estimate = estimateArchitecture(arch, { overrides });
     } catch (e) {
       if (e instanceof UserError) throw new UserError(e.message, file, 'architecture');
       throw e;
     }
+    checkOverrideRows(rows, energyFile, arch, (c) => estimate.components[c]?.estimate?.actions.map((a) => a.name));
+    ert = estimate.ert;
   }
   return {
     id: basename(file, '.yaml'),
@@ -86,7 +166,7 @@ export function loadArchitecture(idOrFile: string, dir = DEFAULT_ARCH_DIR): Arch
     arch,
     constraints: input.raw['mapspace_constraints']?.value,
     ert,
-    energyFile: existsSync(energyFile) ? energyFile : null,
+    energyFile: hasEnergyFile ? energyFile : null,
     ertFromFile: input.ert !== undefined,
     overrides,
   };

@@ -10,10 +10,11 @@
  * names and sizes.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { UserError } from '../util/errors.ts';
+import { checkScriptConfig, ConfigSyntaxError, lineInStack, parseJsonConfig, parseYamlConfig } from './config-syntax.ts';
 import { listArchitectures } from '../arch/preset-files.ts';
 import { ALL_LAYER_IDS, layerDefinition } from '../workload/layers.ts';
 import { loadModelDir, modelCatalog, type TransformerModel } from '../workload/models.ts';
@@ -286,16 +287,34 @@ function unwrapDefault(mod: Record<string, unknown>): unknown {
   return value;
 }
 
-const importLoader: Loader = async (filepath) => {
+const importLoader: Loader = async (filepath, content) => {
+  await checkScriptConfig(filepath, content);
   const url = `${pathToFileURL(filepath).href}?t=${statSync(filepath).mtimeMs}`;
   return unwrapDefault((await import(url)) as Record<string, unknown>);
 };
 
 /** TypeScript configs go through tsx's tsImport (works with or without a package.json nearby). */
-const tsLoader: Loader = async (filepath) => {
+const tsLoader: Loader = async (filepath, content) => {
+  await checkScriptConfig(filepath, content);
   const { tsImport } = await import('tsx/esm/api');
   return unwrapDefault((await tsImport(pathToFileURL(filepath).href, import.meta.url)) as Record<string, unknown>);
 };
+
+const yamlLoader: Loader = (_filepath, content) => parseYamlConfig(content);
+const jsonLoader: Loader = (_filepath, content) => parseJsonConfig(content);
+
+/**
+ * Two config files in one folder: cosmiconfig would take the first in
+ * {@link CONFIG_NAMES} order and silently ignore the other.
+ */
+function checkSingleConfig(found: string, shown: (f: string) => string): void {
+  const dir = dirname(found);
+  const others = CONFIG_NAMES.filter((n) => n !== basename(found) && existsSync(join(dir, n)));
+  if (others.length > 0) {
+    const list = others.map((n) => shown(join(dir, n))).join(', ');
+    throw new UserError(`${others.length > 1 ? 'other config files are' : 'another config file is'} in the same folder: ${list}; expt reads only one (remove or rename all but one, or name one with --config)`, shown(found));
+  }
+}
 
 /**
  * Finds (from `cwd` up to the nearest package.json) or loads (`explicit`)
@@ -306,7 +325,7 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
   const explorer = cosmiconfig('experiments', {
     searchPlaces: CONFIG_NAMES,
     searchStrategy: 'project',
-    loaders: { ...defaultLoaders, '.ts': tsLoader, '.mts': tsLoader, '.mjs': importLoader, '.js': importLoader },
+    loaders: { ...defaultLoaders, '.ts': tsLoader, '.mts': tsLoader, '.mjs': importLoader, '.js': importLoader, '.json': jsonLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
     cache: false,
   });
   let found: { config: unknown; filepath: string } | null;
@@ -318,16 +337,34 @@ export async function loadConfig(options: { cwd?: string; explicit?: string } = 
     const e = error as NodeJS.ErrnoException & { filepath?: string; mark?: { line?: number } };
     const file = e.filepath ?? options.explicit ?? 'experiments.config';
     if (e.code === 'ENOENT') throw new UserError('config file not found', shown(file));
-    throw new UserError(`cannot load the config: ${loadErrorText(String(e.message ?? e), file)}`, shown(file));
+    // Two config files explain a failure of the first better than its own error.
+    if (options.explicit === undefined && e.filepath !== undefined) checkSingleConfig(e.filepath, shown);
+    if (error instanceof ConfigSyntaxError) throw new UserError(`cannot load the config: ${error.where()}`, shown(file));
+    // An error thrown while the config module runs: Node's message has no line, its stack may.
+    const at = lineInStack(error, pathToFileURL(resolve(file)).href);
+    const where = at === undefined ? '' : ` (at line ${at.line}${at.column !== undefined ? `, column ${at.column}` : ''})`;
+    throw new UserError(`cannot load the config: ${loadErrorText(String(e.message ?? e), file)}${where}`, shown(file));
   }
   if (found === null) {
     throw new UserError(`no experiments config found in ${shown(cwd) || '.'} or its parents (looked for ${CONFIG_NAMES.slice(0, 1).join(', ')} and its .mjs/.json/.yaml variants)`);
   }
+  if (options.explicit === undefined) checkSingleConfig(found.filepath, shown);
   const displayFile = shown(found.filepath);
   const root = dirname(found.filepath);
   const config = validateConfig(found.config, displayFile, root);
   const modelsDir = config.modelsDir !== undefined ? resolve(root, config.modelsDir) : join(root, 'experiments', 'models');
-  const extra = config.modelsDir !== undefined || existsSync(modelsDir) ? loadModelDir(modelsDir) : [];
+  let extra: TransformerModel[] = [];
+  if (config.modelsDir !== undefined || existsSync(modelsDir)) {
+    try {
+      extra = loadModelDir(modelsDir);
+    } catch (error) {
+      // The folder itself (not one of its files) cannot be read: the config's field (or the default folder) is at fault.
+      if (error instanceof UserError && error.file === modelsDir) {
+        throw new UserError(`${error.message} ${config.modelsDir ?? relative(root, modelsDir)}`, displayFile, config.modelsDir !== undefined ? 'modelsDir' : undefined);
+      }
+      throw error;
+    }
+  }
   const models = modelCatalog(extra);
   const presetDir = join(root, 'experiments', 'archs');
   const presets = existsSync(presetDir) ? listArchitectures(presetDir) : [];
@@ -445,6 +482,16 @@ class Checker {
     return list;
   }
 
+  modelsFolder(dir: string, path: string): void {
+    let isDir: boolean;
+    try {
+      isDir = statSync(resolve(this.root, dir)).isDirectory();
+    } catch {
+      this.fail(path, `folder not found: ${dir} (paths are relative to the config file)`);
+    }
+    if (!isDir) this.fail(path, `not a folder: ${dir} (expected a folder of model definitions, *.yaml)`);
+  }
+
   files(value: unknown, path: string): string[] {
     const list = this.list(value, path, 'a list of file paths').map((x, i) => this.string(x, `${path}[${i}]`));
     list.forEach((f, i) => {
@@ -522,6 +569,7 @@ export function validateConfig(value: unknown, file: string, root: string): Expt
   const exps = c.object(c.required(o, 'experiments', '', 'an object of named experiments'), 'experiments', 'an object of named experiments');
   if (Object.keys(exps).length === 0) c.fail('experiments', 'expected at least one experiment, got an empty object');
   for (const k of ['cacheDir', 'reportsDir', 'modelsDir']) if (o[k] !== undefined) c.string(o[k], k);
+  if (o['modelsDir'] !== undefined) c.modelsFolder(o['modelsDir'] as string, 'modelsDir');
   if (o['mapper'] !== undefined) checkMapper(c, o['mapper'], 'mapper');
   if (o['engine'] !== undefined) checkEngine(c, o['engine'], 'engine');
   if (o['timeloop'] !== undefined) checkTimeloop(c, o['timeloop'], 'timeloop');

@@ -12,6 +12,7 @@ import { foldedSize } from '../mapping/mapping.ts';
 import type { DataSpace, Problem, ProjectionTerm } from '../workload/problem.ts';
 import { CNN_LAYER_SHAPE } from '../workload/shapes.ts';
 import { UserError } from '../util/errors.ts';
+import { attributeDomain, FIELD_DOMAINS, operationCountError, outsideDomain, type Domain } from '../util/domains.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -75,13 +76,42 @@ function checkSpellings(o: Obj, origin: Origin, name: string): void {
   }
 }
 
-function num(o: Obj, origin: Origin, ...names: string[]): number | undefined {
+/** A number in `domain` under any of `names` (a numeric string is read as its number), or undefined if absent. */
+function numIn(domain: Domain, o: Obj, origin: Origin, ...names: string[]): number | undefined {
   for (const n of names) checkSpellings(o, origin, n);
   const p = pick(o, ...names);
   if (!p) return undefined;
   const v = typeof p.value === 'string' && p.value.trim() !== '' ? Number(p.value) : p.value;
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(at(origin, p.key), `expected a number, got ${describe(p.value)}`);
+  const reason = outsideDomain(domain, v);
+  if (reason !== undefined) fail(at(origin, p.key), reason);
   return v;
+}
+
+/**
+ * A component attribute, in its domain from the table of
+ * src/util/domains.ts. An attribute read without a declared domain is a bug
+ * (the table is the one rule set), so the golden and preset tests catch it.
+ */
+function num(o: Obj, origin: Origin, ...names: string[]): number | undefined {
+  const domain = attributeDomain(names[0]);
+  if (domain === undefined) throw new Error(`attribute '${names[0]}' has no declared domain in src/util/domains.ts`);
+  return numIn(domain, o, origin, ...names);
+}
+
+/**
+ * Checks every attribute of a component that has a declared domain
+ * (src/util/domains.ts), whether or not this reader uses it: the energy
+ * estimator reads the same attributes later, without the file and field.
+ */
+export function checkAttributes(attrs: Obj, origin: Origin): void {
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    const domain = attributeDomain(key);
+    if (domain === undefined) continue;
+    const reason = outsideDomain(domain, value);
+    if (reason !== undefined) fail(at(origin, key), reason);
+  }
 }
 
 function str(o: Obj, origin: Origin, ...names: string[]): string | undefined {
@@ -98,6 +128,22 @@ export function parseRangeName(name: string): { base: string; count: number } {
   const m = RANGE.exec(name.trim());
   if (!m) return { base: name.trim(), count: 1 };
   return { base: m[1], count: Number(m[3]) - Number(m[2]) + 1 };
+}
+
+/**
+ * {@link parseRangeName} for a name read from a file: a name ending in
+ * brackets must be a range `[first..last]` of whole numbers with first <=
+ * last. (`PERows[0..-1]` would otherwise read as one instance and fail later
+ * as a fractional mesh.)
+ */
+function rangeOf(name: string, origin: Origin): { base: string; count: number } {
+  const trimmed = name.trim();
+  const m = RANGE.exec(trimmed);
+  const count = m ? Number(m[3]) - Number(m[2]) + 1 : 1;
+  if ((m === null && /\[[^\]]*\]$/.test(trimmed)) || count < 1 || !Number.isSafeInteger(count)) {
+    fail(origin, `expected a name or a range such as PE[0..15] (whole numbers, first <= last), got '${trimmed}'`);
+  }
+  return parseRangeName(trimmed);
 }
 
 type ComponentKind = 'storage' | 'arithmetic' | 'network' | 'ignored';
@@ -128,13 +174,17 @@ function mesh(attrs: Obj, origin: Origin, instances: number): { meshX: number; m
     meshX = instances;
     meshY = 1;
   }
-  if (!Number.isInteger(meshX) || !Number.isInteger(meshY) || meshX * meshY !== instances) {
-    fail(origin, `meshX ${meshX} × meshY ${meshY} does not equal the ${instances} instances`);
+  if (mx !== undefined && my !== undefined) {
+    if (meshX * meshY !== instances) fail(origin, `meshX ${meshX} × meshY ${meshY} = ${meshX * meshY} does not equal the ${instances} instances; expected meshX × meshY = instances`);
+  } else if (!Number.isInteger(meshX) || !Number.isInteger(meshY)) {
+    const given = mx !== undefined ? 'meshX' : 'meshY';
+    fail(at(origin, given), `${given} ${mx ?? my} does not divide the ${instances} instances; expected a divisor of the instance count`);
   }
   return { meshX, meshY };
 }
 
 function parseStorage(name: string, className: string, attrs: Obj, origin: Origin, instancesFromTree: number): StorageLevel {
+  checkAttributes(attrs, origin);
   const instances = num(attrs, origin, 'instances') ?? instancesFromTree;
   const wordBits = num(attrs, origin, 'word-bits', 'word_width', 'datawidth', 'word_bits') ?? 16;
   let blockSize = num(attrs, origin, 'block-size', 'block_size', 'n_words');
@@ -158,6 +208,9 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
     }
     if (!Number.isInteger(blockSize) || blockSize < 1) {
       fail(at(origin, 'width'), `width ${width} is not a multiple of the word bits ${wordBits}${clusterSize && clusterSize > 1 ? ` × cluster_size ${clusterSize}` : ''}`);
+    }
+    if (!Number.isInteger(clusterSize) || clusterSize < 1) {
+      fail(at(origin, 'width'), `width ${width} is not a multiple of block_size ${blockSize} × word bits ${wordBits}; expected width = block_size × word bits × cluster-size`);
     }
   }
   blockSize ??= 1;
@@ -214,6 +267,7 @@ function parseStorage(name: string, className: string, attrs: Obj, origin: Origi
 }
 
 function parseArithmetic(name: string, className: string, attrs: Obj, origin: Origin, instancesFromTree: number): ArithmeticLevel {
+  checkAttributes(attrs, origin);
   const instances = num(attrs, origin, 'instances') ?? instancesFromTree;
   const { meshX, meshY } = mesh(attrs, origin, instances);
   return {
@@ -228,6 +282,7 @@ function parseArithmetic(name: string, className: string, attrs: Obj, origin: Or
 }
 
 function parseNetwork(name: string, className: string, attrs: Obj, origin: Origin): NetworkComponent {
+  checkAttributes(attrs, origin);
   return {
     name,
     className,
@@ -260,7 +315,7 @@ export function parseTreeArchitecture(value: unknown, origin: Origin): Architect
       const rawName = str(comp, co, 'name');
       if (rawName === undefined) fail(co, 'component has no name');
       const className = str(comp, co, 'class') ?? '';
-      const { base, count } = parseRangeName(rawName);
+      const { base, count } = rangeOf(rawName, at(co, 'name'));
       const attrs = { ...nodeAttrs, ...(comp['attributes'] === undefined ? {} : asObj(comp['attributes'], at(co, 'attributes'))) };
       const ao = at(co, 'attributes');
       switch (componentKind(className)) {
@@ -285,7 +340,7 @@ export function parseTreeArchitecture(value: unknown, origin: Origin): Architect
       const so = at(at(nodeOrigin, 'subtree'), 0);
       const child = asObj(list[0], so);
       const childName = str(child, so, 'name') ?? '';
-      walk(child, so, multiplier * parseRangeName(childName).count, nodeAttrs);
+      walk(child, so, multiplier * rangeOf(childName, at(so, 'name')).count, nodeAttrs);
     }
   };
 
@@ -295,8 +350,9 @@ export function parseTreeArchitecture(value: unknown, origin: Origin): Architect
   if (list.length !== 1) fail(at(origin, 'subtree'), `expected exactly one top node, got ${list.length}`);
   const to = at(at(origin, 'subtree'), 0);
   const topNode = asObj(list[0], to);
-  rootName = parseRangeName(str(topNode, to, 'name') ?? 'arch').base;
-  walk(topNode, to, parseRangeName(str(topNode, to, 'name') ?? '').count, {});
+  const topRange = rangeOf(str(topNode, to, 'name') ?? 'arch', at(to, 'name'));
+  rootName = topRange.base;
+  walk(topNode, to, topRange.count, {});
 
   if (storage.length === 0) fail(origin, 'the architecture has no storage level (class DRAM, SRAM, regfile, smartbuffer or storage)');
   if (!arithmetic) fail(origin, 'the architecture has no arithmetic component (class containing mac or compute)');
@@ -344,14 +400,15 @@ export function parseProblem(value: unknown, origin: Origin): Problem {
     const o = asObj(c, co);
     const name = str(o, co, 'name');
     if (!name) fail(co, 'coefficient has no name');
-    coefficients[name] = num(o, co, 'default') ?? 1;
+    coefficients[name] = numIn(FIELD_DOMAINS.coefficient, o, co, 'default') ?? 1;
   });
   const io = at(origin, 'instance');
   const instance = asObj(p['instance'], io);
   for (const [k, v] of Object.entries(instance)) {
     if (k in coefficients) {
-      if (typeof v !== 'number') fail(at(io, k), `expected a number, got ${describe(v)}`);
-      coefficients[k] = v;
+      const reason = typeof v === 'number' ? outsideDomain(FIELD_DOMAINS.coefficient, v) : `expected a number, got ${describe(v)}`;
+      if (reason !== undefined) fail(at(io, k), reason);
+      coefficients[k] = v as number;
     } else if (!dims.includes(k) && k !== 'densities') {
       fail(at(io, k), `'${k}' is neither a dimension (${dims.join(', ')}) nor a coefficient of the shape`);
     }
@@ -359,9 +416,12 @@ export function parseProblem(value: unknown, origin: Origin): Problem {
   const bounds = dims.map((d) => {
     const v = instance[d];
     if (v === undefined) fail(io, `no size for dimension '${d}'`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(at(io, d), `expected a positive whole number, got ${describe(v)}`);
-    return v;
+    const reason = typeof v === 'number' ? outsideDomain(FIELD_DOMAINS.dimension, v) : `expected ${FIELD_DOMAINS.dimension.expected}, got ${describe(v)}`;
+    if (reason !== undefined) fail(at(io, d), reason);
+    return v as number;
   });
+  const tooMany = operationCountError(dims, bounds);
+  if (tooMany !== undefined) fail(io, tooMany);
   const dsKey = pick(shape, 'data_spaces');
   if (!dsKey) fail(so, 'expected `data_spaces:` (or `data-spaces:`)');
   const dso = at(so, dsKey.key);
@@ -410,7 +470,7 @@ export function parseErt(value: unknown, origin: Origin): EnergyReferenceTable {
     const o = asObj(a, ao);
     const name = nameOverride ?? str(o, ao, 'name');
     if (!name) fail(ao, 'action has no name');
-    const energy = num(o, ao, 'energy');
+    const energy = numIn(FIELD_DOMAINS.ertEnergy, o, ao, 'energy');
     if (energy === undefined) fail(ao, `action '${name}' has no energy`);
     const args = o['arguments'];
     return isObj(args) ? { name, arguments: args as Record<string, number | string>, energy } : { name, energy };
@@ -550,7 +610,7 @@ export function parseMapping(value: unknown, problem: Problem, arch: Architectur
         if (inner.meshX * inner.meshY === here.meshX * here.meshY) {
           fail(o, `level '${here.name}' has no spatial fanout (the next inner level has the same number of instances)`);
         }
-        const split = num(dir, o, 'split') ?? nd;
+        const split = numIn(FIELD_DOMAINS.split, dir, o, 'split') ?? nd;
         spatial[level] = { factors, residuals, permutation, split };
       }
     } else if (type === 'bypass' || type === 'datatype' || type === 'dataspace') {

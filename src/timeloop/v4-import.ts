@@ -78,6 +78,7 @@ import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';
+import { attributeDomain, outsideDomain } from '../util/domains.ts';
 import { evaluateOrKeep, scopeOf, tryEvaluate } from './expression.ts';
 import { componentKind, importTimeloopDocuments, parseErt, parseMapping, parseProblem, parseTreeArchitecture, type TimeloopInput } from './tree-import.ts';
 import { readV4YamlFile, tagOf, type V4Tag } from './v4-yaml.ts';
@@ -521,13 +522,11 @@ interface Level {
   fanout?: { x: number; y: number };
 }
 
-const ATTRIBUTE_NUMERIC = new Set([
-  'depth', 'width', 'entries', 'datawidth', 'word_bits', 'block_size', 'cluster_size',
-  'meshX', 'meshY', 'instances', 'read_bandwidth', 'write_bandwidth', 'shared_bandwidth', 'network_fill_latency', 'network_drain_latency',
-  'multiple_buffering', 'min_utilization', 'sizeKB', 'n_banks', 'n_rdwr_ports', 'n_rd_ports', 'n_wr_ports', 'multiplier_width', 'adder_width',
-  'vector_access_energy', 'addr_gen_energy',
-]);
-
+/**
+ * A component's or container's attributes, evaluated; every attribute with a
+ * declared domain (src/util/domains.ts) must evaluate to a number in it,
+ * reported here at the node that gives it.
+ */
 function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], ctx: Context): Obj {
   if (raw === undefined || raw === null) return {};
   if (!isObj(raw)) fail(where, `expected a mapping of attributes, got ${describe(raw)}`);
@@ -536,10 +535,14 @@ function evaluateAttributes(raw: unknown, where: Where, scopes: readonly Obj[], 
     if (v === null || v === undefined) continue;
     const scope = scopeOf(ctx.variables, ...scopes, out);
     const value = evaluateOrKeep(v, scope);
-    // Either spelling of a key is the same key (v3-keys.ts).
-    if (typeof value === 'string' && ATTRIBUTE_NUMERIC.has(k.replace(/-/g, '_'))) {
-      const r = tryEvaluate(value, scope);
-      fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
+    const domain = attributeDomain(k);
+    if (domain !== undefined) {
+      if (typeof value === 'string') {
+        const r = tryEvaluate(value, scope);
+        fail(sub(where, k), `expected a number or an arithmetic expression, got ${JSON.stringify(value)}${r.ok ? '' : ` (${r.reason})`}`);
+      }
+      const reason = outsideDomain(domain, value);
+      if (reason !== undefined) fail(sub(where, k), `${reason}${typeof v === 'string' ? ` (from ${JSON.stringify(v)})` : ''}`);
     }
     out[k] = value;
   }

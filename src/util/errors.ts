@@ -20,8 +20,8 @@ export class UserError extends Error {
     const parts: string[] = [];
     if (this.file !== undefined && this.file !== '') parts.push(this.file);
     if (this.field !== undefined && this.field !== '') parts.push(this.field);
-    parts.push(oneLine(this.message));
-    return parts.join(': ');
+    parts.push(this.message);
+    return oneLine(parts.join(': '));
   }
 }
 
@@ -29,7 +29,16 @@ export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
 
-/** Collapses newlines so that a message always prints as a single line. */
+/**
+ * Collapses newlines so that a message always prints as a single line, and
+ * escapes control and bidirectional-override characters (`\u001b`): a
+ * message quotes names from the user's files, whose stray bytes must not
+ * drive the terminal.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*\r?\n\s*/g, ' ').trim();
+  return text
+    .replace(/\s*\r?\n\s*/g, ' ')
+    .replace(/\t/g, ' ')
+    .trim()
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -19,6 +19,7 @@
  * three for the layernorm.
  */
 import type { Problem } from './problem.ts';
+import { UserError } from '../util/errors.ts';
 import { operationCount } from './problem.ts';
 import { fieldOf, gemmProblem, normOpProblem, userError, type Origin } from './shapes.ts';
 import { findModel, withOverrides, type TransformerModel } from './models.ts';
@@ -266,10 +267,17 @@ export function layerDefinition(id: string, origin?: Origin): LayerDefinition {
 }
 
 /** Builds one layer of a model (after overrides) as an instance. */
-export function buildLayer(def: LayerDefinition, model: TransformerModel, options: { readonly maxSubtraction?: boolean } = {}): LayerInstance {
+export function buildLayer(def: LayerDefinition, model: TransformerModel, options: { readonly maxSubtraction?: boolean; readonly origin?: Origin } = {}): LayerInstance {
   const v = sizeVariables(model, options);
   const s = def.sizes(v);
-  const problem = def.kind === 'gemm' ? gemmProblem(def.id, s) : normOpProblem(def.id, s);
+  let problem: Problem;
+  try {
+    problem = def.kind === 'gemm' ? gemmProblem(def.id, s) : normOpProblem(def.id, s);
+  } catch (error) {
+    // A model's sizes can be valid one by one and still give a layer whose operation count is not exact.
+    if (error instanceof UserError) throw userError(options.origin, `layer ${def.id} of model '${model.id}': ${error.field ? `${error.field}: ` : ''}${error.message}`);
+    throw error;
+  }
   const perBlock = def.perHead ? model.heads * model.batch : 1;
   const macs = operationCount(problem);
   const count = perBlock * model.blocks;

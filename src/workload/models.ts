@@ -12,6 +12,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPlainObject, readYamlFile } from '../util/yaml.ts';
 import { fieldOf, userError, type Origin } from './shapes.ts';
+import { outsideDomain, POSITIVE_INTEGER } from '../util/domains.ts';
 
 export interface TransformerModel {
   /** Identifier used by experiment files, e.g. `bert-large`. */
@@ -152,10 +153,9 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function sizeField(o: Record<string, unknown>, key: YamlKey, origin: Origin): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw userError(fieldOf(origin, key), `expected a positive whole number, got ${JSON.stringify(v)}`);
-  }
-  return v;
+  const reason = typeof v === 'number' ? outsideDomain(POSITIVE_INTEGER, v) : `expected ${POSITIVE_INTEGER.expected}, got ${JSON.stringify(v)}`;
+  if (reason !== undefined) throw userError(fieldOf(origin, key), reason);
+  return v as number;
 }
 
 function stringField(o: Record<string, unknown>, key: YamlKey, origin: Origin): string | undefined {
@@ -297,7 +297,8 @@ export interface ModelOverrides {
 export function withOverrides(model: TransformerModel, overrides: ModelOverrides = {}, origin?: Origin): TransformerModel {
   const check = (v: number | undefined, key: string): number | undefined => {
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < 1) throw userError(fieldOf(origin, key), `expected a positive whole number, got ${JSON.stringify(v)}`);
+    const reason = outsideDomain(POSITIVE_INTEGER, v);
+    if (reason !== undefined) throw userError(fieldOf(origin, key), reason);
     return v;
   };
   const seqLength = check(overrides.seqLength, 'seq_length') ?? model.seqLength;

@@ -20,6 +20,7 @@
  *   L for P (`naming: 'study'`).
  */
 import { UserError } from '../util/errors.ts';
+import { FIELD_DOMAINS, MAX_EXACT_INTEGER, operationCountError, outsideDomain, type Domain } from '../util/domains.ts';
 import type { DataSpace, Problem, ProjectionTerm } from './problem.ts';
 
 /** One projection term: `[dimension]` or `[dimension, coefficient name]`. */
@@ -124,9 +125,10 @@ export function renameDimensions(shape: ShapeSpec, rename: Readonly<Record<strin
  */
 export const STUDY_CONV_SHAPE: ShapeSpec = renameDimensions(CNN_LAYER_SHAPE, { P: 'L', C: 'E', K: 'D' }, 'CNN-Layer');
 
-function positiveInteger(value: unknown, origin: Origin, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw userError(origin, `${what} must be a positive whole number, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+function inDomain(domain: Domain, value: unknown, origin: Origin, what: string): number {
+  if (typeof value !== 'number' || outsideDomain(domain, value) !== undefined) {
+    const note = typeof value === 'number' && Number.isInteger(value) && value > MAX_EXACT_INTEGER ? ` (at most 2^53 - 1 = ${MAX_EXACT_INTEGER})` : '';
+    throw userError(origin, `${what} must be ${domain.expected}${note}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
   }
   return value;
 }
@@ -148,15 +150,17 @@ export function buildProblem(
   for (const c of shape.coefficients ?? []) coefficients[c.name] = c.default;
   for (const [key, value] of Object.entries(instance)) {
     if (value === undefined) continue;
-    if (key in coefficients) coefficients[key] = positiveInteger(value, fieldOf(origin, key), `coefficient '${key}'`);
+    if (key in coefficients) coefficients[key] = inDomain(FIELD_DOMAINS.coefficient, value, fieldOf(origin, key), `coefficient '${key}'`);
     else if (!shape.dimensions.includes(key)) {
       throw userError(fieldOf(origin, key), `'${key}' is neither a dimension (${shape.dimensions.join(', ')}) nor a coefficient of the shape '${shape.name}'`);
     }
   }
   const bounds = shape.dimensions.map((d) => {
     if (instance[d] === undefined) throw userError(origin, `no size for dimension '${d}' of the shape '${shape.name}'`);
-    return positiveInteger(instance[d], fieldOf(origin, d), `the size of dimension '${d}'`);
+    return inDomain(FIELD_DOMAINS.dimension, instance[d], fieldOf(origin, d), `the size of dimension '${d}'`);
   });
+  const tooMany = operationCountError(shape.dimensions, bounds);
+  if (tooMany !== undefined) throw userError(origin, tooMany);
   const dataspaces: DataSpace[] = shape.data_spaces.map((ds) => ({
     name: ds.name,
     projection: ds.projection.map((rank) =>

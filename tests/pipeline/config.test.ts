@@ -46,7 +46,7 @@ test("the repository's experiments.config.ts (import { defineConfig } from 'expt
 const archs = { gemmini: { files: ['archs/gemmini.yaml'] }, eyeriss: { files: ['archs/eyeriss.yaml'] } };
 const matrix = (extra: Record<string, unknown> = {}) => ({ models: ['bert-base'], layers: ['KQV'], architectures: ['gemmini'], mapper: { effort: 300 }, ...extra });
 
-const malformed: { name: string; file?: string; config: unknown | string; error: string }[] = [
+const malformed: { name: string; file?: string; config: unknown | string; error: string; beside?: Record<string, string> }[] = [
   { name: 'missing experiments', config: { architectures: archs }, error: 'experiments: missing required field (expected an object of named experiments)' },
   {
     name: 'wrong type: files is a string',
@@ -99,8 +99,23 @@ const malformed: { name: string; file?: string; config: unknown | string; error:
   { name: 'experiment with nothing to run', config: { experiments: { empty: { description: 'todo' } } }, error: 'experiments.empty: the experiment has nothing to run' },
   { name: 'not an object', file: 'experiments.config.mjs', config: 'export default 42;\n', error: 'expected the config object (export default defineConfig({ experiments: { ... } })), got the number 42' },
   { name: 'YAML syntax error', file: 'experiments.config.yaml', config: 'experiments:\n  quick: {jobs: [\n', error: 'cannot load the config' },
-  { name: 'TypeScript syntax error', file: 'experiments.config.ts', config: 'export default { experiments: { a: { jobs: [ } };\n', error: 'cannot load the config: line 1, column 45: Unexpected "}"' },
+  // Columns count from 1, as editors do (the '}' is the 46th character).
+  { name: 'TypeScript syntax error', file: 'experiments.config.ts', config: 'export default { experiments: { a: { jobs: [ } };\n', error: 'cannot load the config: line 1, column 46: Unexpected "}"' },
   { name: 'a config that throws', file: 'experiments.config.mjs', config: 'throw new Error("boom");\nexport default {};\n', error: 'cannot load the config: boom' },
+  // Syntax errors keep the parser's reason, line and column (issue 13: they printed "YAML Error in :").
+  { name: 'a tab in a YAML config', file: 'experiments.config.yaml', config: 'experiments:\n\tquick: {}\n', error: 'cannot load the config: line 2, column 1: YAML syntax error: Tabs are not allowed as indentation' },
+  { name: 'an unclosed [ in a YAML config', file: 'experiments.config.yaml', config: 'experiments:\n  quick: {jobs: [\n', error: 'cannot load the config: line 3, column 1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]' },
+  { name: 'a trailing comma in a JSON config', config: '{\n  "experiments": {\n    "quick": {"jobs": []},\n  }\n}\n', error: 'cannot load the config: line 4, column 3: JSON syntax error: Expected double-quoted property name (a trailing comma before it: JSON allows none)' },
+  { name: 'an .mjs syntax error', file: 'experiments.config.mjs', config: 'export default {\n  experiments: { a: { jobs: [ } },\n};\n', error: 'cannot load the config: line 2, column 31: Unexpected "}"' },
+  { name: 'an .mjs config that throws on line 2', file: 'experiments.config.mjs', config: 'const x = 1;\nthrow new Error("boom");\nexport default {};\n', error: 'cannot load the config: boom (at line 2, column 7)' },
+  // Duplicate keys would silently keep the last.
+  { name: 'a duplicate experiment in a JSON config', config: '{\n  "experiments": {\n    "quick": {"jobs": []},\n    "quick": {"models": []}\n  }\n}\n', error: "cannot load the config: line 4, column 5: duplicate key 'quick' (each key may appear once in a mapping; the later one would silently replace the first)" },
+  { name: 'a duplicate experiment in a YAML config', file: 'experiments.config.yaml', config: 'experiments:\n  quick: {jobs: []}\n  quick: {models: []}\n', error: "cannot load the config: line 3, column 3: duplicate key 'quick' (each key may appear once in a mapping; the later one would silently replace the first)" },
+  { name: 'a duplicate experiment in a .ts config', file: 'experiments.config.ts', config: "export default {\n  experiments: {\n    quick: { jobs: [] },\n    'quick': { models: [] },\n  },\n};\n", error: "cannot load the config: line 4, column 5: duplicate key 'quick' in an object (first at line 3); the later one would silently replace the first" },
+  { name: 'a duplicate field in an .mjs config', file: 'experiments.config.mjs', config: 'export default {\n  experiments: { quick: { models: ["bert-base"], architectures: ["gemmini"], models: ["bert-large"] } },\n};\n', error: "cannot load the config: line 2, column 78: duplicate key 'models' in an object (first at line 2)" },
+  // Two config files in one folder: one would be silently ignored.
+  { name: 'a .ts and a .yaml config in one folder', file: 'experiments.config.ts', config: `export default ${JSON.stringify({ experiments: { quick: grid() } })};\n`, beside: { 'experiments.config.yaml': 'experiments: {}\n' }, error: 'another config file is in the same folder: experiments.config.yaml; expt reads only one' },
+  { name: 'modelsDir is not a folder', config: { modelsDir: 'my-models', experiments: { quick: grid() } }, error: 'modelsDir: folder not found: my-models (paths are relative to the config file)' },
 ];
 
 malformed.forEach((c, i) => {
@@ -108,6 +123,7 @@ malformed.forEach((c, i) => {
     const dir = makeProject();
     const file = c.file ?? 'experiments.config.json';
     writeFileSync(path.join(dir, file), typeof c.config === 'string' ? c.config : JSON.stringify(c.config, null, 2));
+    for (const [name, text] of Object.entries(c.beside ?? {})) writeFileSync(path.join(dir, name), text);
     // `run` loads the config exactly as `plan` does: check it on a few cases only.
     for (const command of i < 3 ? [['plan'], ['run']] : [['plan']]) {
       const r = await expt(dir, ...command);

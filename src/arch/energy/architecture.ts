@@ -50,7 +50,11 @@ export interface ArchitectureEstimate {
   readonly skipped: readonly string[];
 }
 
-function mergeOverrides(estimated: readonly EnergyAction[], overrides: readonly EnergyAction[] | undefined): EnergyAction[] {
+/**
+ * `overrides` in place of the estimated actions of the same name (all their
+ * argument variants), at the place of the first; the others appended.
+ */
+export function mergeOverrides(estimated: readonly EnergyAction[], overrides: readonly EnergyAction[] | undefined): EnergyAction[] {
   if (!overrides || overrides.length === 0) return [...estimated];
   const replaced = new Set(overrides.map((o) => o.name));
   const placed = new Set<string>();
