@@ -16,6 +16,8 @@ import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
 import { UserError } from '../util/errors.ts';
+import { capJobs } from '../util/jobs.ts';
+import { onBrokenPipe } from '../util/pipe.ts';
 import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
 
 export const EXIT_FAILED = 1;
@@ -34,7 +36,9 @@ export function runUsage(): string {
     '                     (fields: experiment, model, layer, arch, hw (the',
     '                     architecture a task runs on), fusion, variant, kind,',
     "                     id; 'a|b' = either); repeat for a union",
-    '  -j, --jobs N       tasks at a time (default: the number of cores)',
+    '  -j, --jobs N       tasks at a time (default: the number of cores; at most 4 ×',
+    '                     the cores). Runs on one cache share work: a task another',
+    '                     expt process is computing is waited for, not recomputed',
     '  --force            recompute even cached results',
     ...ENGINE_USAGE,
     '  --dry-run          print the plan (as expt plan) and run nothing',
@@ -85,8 +89,9 @@ export async function runRun(argv: string[]): Promise<number> {
   }
   const args = { experiments: positionals, only: values.only ?? [], force: values.force === true, config: values.config, engine: engineOptions(values, 'run') };
   if (values['dry-run']) return printPlan({ ...args, json: values.json === true, all: values.verbose === true });
-  const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
+  let jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
+  jobs = capJobs(jobs, 'run');
 
   let { session, plan } = await computePlan(args);
   // Running needs the input values, which a graph from the expansion memo does not have.
@@ -107,12 +112,15 @@ export async function runRun(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // `expt run | head`: the reader is gone; stop as Ctrl+C does (what finished stays cached).
+  const unhookPipe = onBrokenPipe(() => controller.abort());
   let summary;
   try {
     summary = await runPlan(plan, { cache: session.cache, kinds: session.kinds, jobs, logger, signal: controller.signal, force: args.force });
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    unhookPipe();
   }
   const interrupted = controller.signal.aborted;
   let reports: string[] = [];

@@ -20,8 +20,8 @@ export class UserError extends Error {
     const parts: string[] = [];
     if (this.file !== undefined && this.file !== '') parts.push(this.file);
     if (this.field !== undefined && this.field !== '') parts.push(this.field);
-    parts.push(oneLine(this.message));
-    return parts.join(': ');
+    parts.push(this.message);
+    return oneLine(parts.join(': '));
   }
 }
 
@@ -29,7 +29,21 @@ export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
 
-/** Collapses newlines so that a message always prints as a single line. */
-function oneLine(text: string): string {
-  return text.replace(/\s*\r?\n\s*/g, ' ').trim();
+/**
+ * Collapses newlines so that a message always prints as a single line, and
+ * shows other control characters as `\xNN` escapes: a message may quote bytes
+ * of a bad input file, which must not reach the terminal raw (escape
+ * sequences, a bell, a carriage return hiding the start of the line).
+ */
+export function oneLine(text: string): string {
+  return printable(text.replace(/\s*\r?\n\s*/g, ' ').replace(/\t/g, ' ').trim());
+}
+
+/** Control characters (C0 but newline, DEL, C1) and bidi overrides as visible escapes. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
