@@ -40,7 +40,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from './hash.ts';
 import { Claims, pidAlive } from './claims.ts';
 import { UserError } from '../util/errors.ts';
-import { atBoundary, environmentError, isErrno, shownPath } from '../util/fs-errors.ts';
+import { atBoundary, environmentError, isErrno, makeDir, shownPath } from '../util/fs-errors.ts';
 
 export const CACHE_FORMAT = 'expt-cache-v1';
 
@@ -198,7 +198,7 @@ export class Cache {
     const s = this.checkUsable();
     if (s.state !== 'marked') {
       atBoundary('cache', this.root, () => {
-        mkdirSync(this.root, { recursive: true });
+        makeDir(this.root);
         const tmp = join(this.root, `${CACHE_TAG}.tmp-${process.pid}`);
         try {
           writeFileSync(tmp, TAG_TEXT);
@@ -270,7 +270,7 @@ export class Cache {
         for (const [name, content] of files) writeFileSync(join(tmp, 'files', name), content);
       }
       writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-      mkdirSync(join(this.root, kind), { recursive: true });
+      makeDir(join(this.root, kind));
       for (let attempt = 0; attempt < 5; attempt++) {
         try {
           renameSync(tmp, target);
@@ -455,7 +455,7 @@ export class Cache {
     this.ensureWritable();
     atBoundary('cache', this.root, () => {
       const dir = join(this.root, 'tasks');
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
       const tmp = this.tempDir('record');
       try {
         const file = join(tmp, 'record.json');
@@ -470,7 +470,7 @@ export class Cache {
   private tempDir(what: string): string {
     this.ensureWritable();
     const dir = join(this.root, '.tmp', `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
-    atBoundary('cache', this.root, () => mkdirSync(dir, { recursive: true }));
+    atBoundary('cache', this.root, () => makeDir(dir));
     return dir;
   }
 }

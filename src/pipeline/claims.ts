@@ -13,10 +13,10 @@
  * while its holder touches it (every few seconds). A dead claim is removed
  * by whoever finds it.
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isErrno } from '../util/fs-errors.ts';
+import { isErrno, makeDir } from '../util/fs-errors.ts';
 
 export interface ClaimHolder {
   pid: number;
@@ -70,7 +70,7 @@ export class Claims {
     const file = join(this.dir, name);
     for (let attempt = 0; attempt < 3; attempt++) {
       this.me ??= self();
-      mkdirSync(this.dir, { recursive: true });
+      makeDir(this.dir);
       const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
       writeFileSync(tmp, JSON.stringify(this.me) + '\n');
       try {

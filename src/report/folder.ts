@@ -17,11 +17,11 @@
  * an interrupted swap leaves nothing of expt's unlisted.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pidAlive } from '../pipeline/claims.ts';
 import { UserError } from '../util/errors.ts';
-import { atBoundary, isErrno, shownPath } from '../util/fs-errors.ts';
+import { atBoundary, isErrno, makeDir, shownPath } from '../util/fs-errors.ts';
 
 export const REPORTS_MANIFEST = '.expt-reports.json';
 const MANIFEST_FORMAT = 'expt-reports-v1';
@@ -128,12 +128,12 @@ export function commitReports(dir: string, group: ReportGroup, files: ReadonlyMa
     }
   }
   return atBoundary('reports', dir, () => {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     removeDeadStaging(dir);
     const stage = join(dir, `.expt-staging-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       for (const [rel, text] of files) {
-        mkdirSync(dirname(join(stage, rel)), { recursive: true });
+        makeDir(dirname(join(stage, rel)));
         writeFileSync(join(stage, rel), text);
       }
       const stale = [...folder.owned].filter(([rel, g]) => g === group && !files.has(rel)).map(([rel]) => rel);
@@ -141,7 +141,7 @@ export function commitReports(dir: string, group: ReportGroup, files: ReadonlyMa
       for (const rel of files.keys()) during.set(rel, group);
       writeManifest(dir, during);
       for (const rel of files.keys()) {
-        mkdirSync(dirname(join(dir, rel)), { recursive: true });
+        makeDir(dirname(join(dir, rel)));
         renameSync(join(stage, rel), join(dir, rel));
       }
       for (const rel of stale) {

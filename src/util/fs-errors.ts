@@ -5,7 +5,8 @@
  * path and says what to do (exit 2). `main` maps any that escape the same
  * way, with a generic hint.
  */
-import { relative } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
 /** errno codes that mean "the file system said no", with words for people. */
@@ -74,7 +75,8 @@ const HINTS: Record<Boundary, Partial<Record<string, string>> & { default: strin
 export function environmentError(error: unknown, boundary: Boundary, path?: string): UserError | undefined {
   if (error instanceof UserError) return error;
   if (!isEnvironmentError(error)) return undefined;
-  const where = error.path ?? path;
+  // The folder the user named (cacheDir, --out), not the temp file inside it that failed.
+  const where = path ?? error.path;
   const hint = HINTS[boundary][error.code] ?? HINTS[boundary].default;
   return new UserError(`${REASONS[error.code]} (${error.code}): ${hint}`, where !== undefined ? shownPath(where) : undefined);
 }
@@ -85,5 +87,23 @@ export function atBoundary<T>(boundary: Boundary, path: string, fn: () => T): T 
     return fn();
   } catch (error) {
     throw environmentError(error, boundary, path) ?? error;
+  }
+}
+
+/**
+ * `mkdir -p` that reports the real reason: Node's recursive mkdir says
+ * ENOENT for any failure on the way (a read-only disk, no permission), which
+ * once made "read-only cache" read "no such file or directory".
+ */
+export function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    let missing = resolve(dir);
+    while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
+    // The first folder that does not exist, made alone, fails with the real error.
+    mkdirSync(missing);
+    mkdirSync(dir, { recursive: true });
   }
 }

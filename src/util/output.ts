@@ -4,10 +4,10 @@
  * that cannot be written is said at once rather than after the result is
  * computed and thrown away; then written whole (temp file + rename).
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
-import { atBoundary } from './fs-errors.ts';
+import { atBoundary, makeDir } from './fs-errors.ts';
 
 /** The nearest existing folder at or above `path`; throws if a file is in the way. */
 function existingFolder(path: string, option: string, shown: string): string {
@@ -29,7 +29,7 @@ export function checkOutputFile(file: string, option: string): void {
 /** Writes `file` whole, creating its folder. */
 export function writeOutputFile(file: string, text: string): void {
   atBoundary('output', file, () => {
-    mkdirSync(dirname(resolve(file)), { recursive: true });
+    makeDir(dirname(resolve(file)));
     const tmp = `${file}.tmp-${process.pid}`;
     try {
       writeFileSync(tmp, text);
