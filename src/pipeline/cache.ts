@@ -554,6 +554,6 @@ export function verifyEntry(dir: string, kind: string, key: string, validate?: R
     return { ok: false, reason: 'corrupt', detail: 'result.json is not valid JSON' };
   }
   const problem = validate?.(kind, result);
-  if (problem !== undefined) return { ok: false, reason: 'corrupt', detail: `result.json is not a ${kind} result (${problem})` };
+  if (problem !== undefined) return { ok: false, reason: 'corrupt', detail: `result.json has the wrong shape for a ${kind} task: ${problem}` };
   return { ok: true, result, manifest };
 }
