@@ -78,6 +78,8 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
   if (toRun) {
     try {
       cache.probeWritable();
+      // Claims of killed processes: no one computes those tasks any more.
+      claims.removeDead();
       // While this run is on, clean and gc leave the cache alone.
       claims.tryClaim(lease);
     } catch (error) {
