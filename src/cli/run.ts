@@ -15,6 +15,12 @@ import { infeasibleTasks } from '../pipeline/infeasible.ts';
 import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cache } from '../pipeline/cache.ts';
+import type { ClaimHolder } from '../pipeline/claims.ts';
+import type { EngineOverrides } from '../pipeline/expand.ts';
+import { canonicalJson, sha256 } from '../pipeline/hash.ts';
+import type { SessionOptions } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
 import { capJobs } from '../util/jobs.ts';
 import { onBrokenPipe } from '../util/pipe.ts';
@@ -93,7 +99,49 @@ export async function runRun(argv: string[]): Promise<number> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
   jobs = capJobs(jobs, 'run');
 
-  let { session, plan } = await computePlan(args);
+  // A run of the same experiments on the same cache already going: wait for it and use its results.
+  const same = sameRunLeader(args);
+  try {
+    return await runWith(args, values, jobs, same.beforeExpand);
+  } finally {
+    same.release();
+  }
+}
+
+/**
+ * Several `expt run` of the same experiments started together on one cache
+ * (a CI matrix, two terminals) would each expand the config and start their
+ * own workers, only to wait for each other's tasks. The first takes a lease
+ * on (config fingerprint, selection) before expanding; the others wait for
+ * it to end — a dead holder's lease counts as ended — and then find
+ * everything in the cache (and the expansion in the memo). Runs of
+ * different experiments still share single tasks (scheduler.ts); --force
+ * runs do not wait here (they recompute by definition).
+ */
+function sameRunLeader(args: { experiments: string[]; only: string[]; force: boolean; engine: EngineOverrides }) {
+  let held: { cache: Cache; name: string } | undefined;
+  const beforeExpand = async (fingerprint: string, cache: Cache): Promise<void> => {
+    if (args.force) return;
+    const name = `session-${sha256(canonicalJson({ fingerprint, experiments: args.experiments, only: args.only })).slice(0, 32)}`;
+    let mine: true | ClaimHolder;
+    try {
+      cache.ensureWritable();
+      mine = cache.claims.tryClaim(name);
+    } catch {
+      return; // a read-only cache: no lease, and nothing to wait for either
+    }
+    if (mine === true) {
+      held = { cache, name };
+      return;
+    }
+    process.stderr.write(`expt run: another expt run (pid ${mine.pid}) is running the same experiments on this cache: waiting for it, then using its results\n`);
+    for (let i = 0; cache.claims.holder(name) !== undefined; i++) await sleep(Math.min(1000, 100 * 2 ** i));
+  };
+  return { beforeExpand, release: () => held?.cache.claims.release(held.name) };
+}
+
+async function runWith(args: { experiments: string[]; only: string[]; force: boolean; config?: string; engine: EngineOverrides }, values: { json?: boolean; verbose?: boolean; 'no-report'?: boolean }, jobs: number, beforeExpand: SessionOptions['beforeExpand']): Promise<number> {
+  let { session, plan } = await computePlan(args, { beforeExpand });
   // Running needs the input values, which a graph from the expansion memo does not have.
   if (session.partial && plan.entries.some((e) => e.state === 'will run')) ({ session, plan } = await computePlan(args, { memo: false }));
   const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';

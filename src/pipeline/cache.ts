@@ -139,6 +139,14 @@ export interface CleanOutcome {
 export class Cache {
   private ready = false;
   private claimsMemo: Claims | undefined;
+  /**
+   * Entries already verified by this process, by the stat of their two
+   * files: a command reads each entry several times (plan, run, reports),
+   * and hashing, parsing and shape-checking it once is enough while neither
+   * file changed. The result object is shared: callers treat results as
+   * read-only (as they are: what dependents see is what the cache holds).
+   */
+  private readonly verified = new Map<string, { stamp: string; lookup: CacheLookup }>();
 
   constructor(
     readonly root: string,
@@ -225,8 +233,18 @@ export class Cache {
   /** Reads and verifies an entry; anything incomplete or inconsistent is `corrupt`. */
   get(kind: string, key: string): CacheLookup {
     const dir = this.entryDir(kind, key);
-    if (!existsSync(dir)) return { ok: false, reason: 'missing', detail: 'no cached result for this key' };
-    return verifyEntry(dir, kind, key, this.validate);
+    const stamp = entryStamp(dir);
+    if (stamp === undefined) {
+      if (!existsSync(dir)) return { ok: false, reason: 'missing', detail: 'no cached result for this key' };
+      return verifyEntry(dir, kind, key, this.validate);
+    }
+    const id = `${kind}/${key}`;
+    const memo = this.verified.get(id);
+    if (memo && memo.stamp === stamp) return memo.lookup;
+    const lookup = verifyEntry(dir, kind, key, this.validate);
+    if (lookup.ok) this.verified.set(id, { stamp, lookup });
+    else this.verified.delete(id);
+    return lookup;
   }
 
   /** Whether a complete entry exists (same checks as {@link get}). */
@@ -472,6 +490,17 @@ export class Cache {
     const dir = join(this.root, '.tmp', `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
     atBoundary('cache', this.root, () => makeDir(dir));
     return dir;
+  }
+}
+
+/** Identity of an entry's two files (inode, size, mtime): changes whenever either is replaced or edited. */
+function entryStamp(dir: string): string | undefined {
+  try {
+    const m = statSync(join(dir, 'manifest.json'), { bigint: true });
+    const r = statSync(join(dir, 'result.json'), { bigint: true });
+    return `${m.ino}:${m.size}:${m.mtimeNs}:${r.ino}:${r.size}:${r.mtimeNs}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -40,28 +40,28 @@ function describe(value: unknown): string {
 
 /** The first place where `value` does not have `shape`, as `path: expected ..., got ...`; undefined when it does. */
 export function checkShape(value: unknown, shape: Shape, path = 'result'): string | undefined {
-  const expected = (what: string) => `${path}: expected ${what}, got ${describe(value)}`;
+  // Hot (every entry read is checked): plain branches, and strings built only on failure.
   if (shape === 'any') return undefined;
-  if (shape === 'string') return typeof value === 'string' ? undefined : expected('a string');
-  if (shape === 'number') return typeof value === 'number' || value === null ? undefined : expected('a number');
-  if (shape === 'boolean') return typeof value === 'boolean' ? undefined : expected('true or false');
+  if (shape === 'string') return typeof value === 'string' ? undefined : mismatch(path, 'a string', value);
+  if (shape === 'number') return typeof value === 'number' || value === null ? undefined : mismatch(path, 'a number', value);
+  if (shape === 'boolean') return typeof value === 'boolean' ? undefined : mismatch(path, 'true or false', value);
   if ('literal' in shape) return value === shape.literal ? undefined : `${path}: expected '${shape.literal}', got ${typeof value === 'string' ? `'${value.slice(0, 40)}'` : describe(value)}`;
   if ('nullable' in shape) return value === null ? undefined : checkShape(value, shape.nullable, path);
   if ('optional' in shape) return value === undefined ? undefined : checkShape(value, shape.optional, path);
   if ('array' in shape) {
-    if (!Array.isArray(value)) return expected('an array');
+    if (!Array.isArray(value)) return mismatch(path, 'an array', value);
     for (let i = 0; i < value.length; i++) {
-      const problem = checkShape(value[i], shape.array, `${path}[${i}]`);
-      if (problem) return problem;
+      const problem = checkShape(value[i], shape.array, `${path}[]`);
+      if (problem !== undefined) return problem.replace(`${path}[]`, `${path}[${i}]`);
     }
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return expected('an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return mismatch(path, 'an object', value);
   const o = value as Record<string, unknown>;
   if ('record' in shape) {
-    for (const [k, v] of Object.entries(o)) {
-      const problem = checkShape(v, shape.record, `${path}.${k}`);
-      if (problem) return problem;
+    for (const k in o) {
+      const problem = checkShape(o[k], shape.record, `${path}.${k}`);
+      if (problem !== undefined) return problem;
     }
     return undefined;
   }
@@ -69,12 +69,56 @@ export function checkShape(value: unknown, shape: Shape, path = 'result'): strin
     const v = shape.variants.find((x) => x.when in o) ?? shape.variants[shape.variants.length - 1];
     return checkShape(value, v.shape, path);
   }
-  for (const [k, s] of Object.entries(shape.object)) {
-    if (!(k in o) && !(typeof s === 'object' && 'optional' in s)) return `${path}.${k}: missing`;
-    const problem = checkShape(o[k], s, `${path}.${k}`);
-    if (problem) return problem;
+  for (const k in shape.object) {
+    const s = shape.object[k];
+    const field = o[k];
+    if (field === undefined && !(k in o)) {
+      if (typeof s === 'object' && 'optional' in s) continue;
+      return `${path}.${k}: missing`;
+    }
+    const problem = checkShape(field, s, `${path}.${k}`);
+    if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/** Whether `value` has `shape` (the fast check; {@link checkShape} says where it does not). */
+export function fits(value: unknown, shape: Shape): boolean {
+  if (shape === 'any') return true;
+  if (shape === 'string') return typeof value === 'string';
+  if (shape === 'number') return typeof value === 'number' || value === null;
+  if (shape === 'boolean') return typeof value === 'boolean';
+  if ('literal' in shape) return value === shape.literal;
+  if ('nullable' in shape) return value === null || fits(value, shape.nullable);
+  if ('optional' in shape) return value === undefined || fits(value, shape.optional);
+  if ('array' in shape) {
+    if (!Array.isArray(value)) return false;
+    for (let i = 0; i < value.length; i++) if (!fits(value[i], shape.array)) return false;
+    return true;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const o = value as Record<string, unknown>;
+  if ('record' in shape) {
+    for (const k in o) if (!fits(o[k], shape.record)) return false;
+    return true;
+  }
+  if ('variants' in shape) {
+    const v = shape.variants.find((x) => x.when in o) ?? shape.variants[shape.variants.length - 1];
+    return fits(value, v.shape);
+  }
+  for (const k in shape.object) {
+    const s = shape.object[k];
+    if (!(k in o)) {
+      if (typeof s === 'object' && 'optional' in s) continue;
+      return false;
+    }
+    if (!fits(o[k], s)) return false;
+  }
+  return true;
+}
+
+function mismatch(path: string, expected: string, value: unknown): string {
+  return `${path}: expected ${expected}, got ${describe(value)}`;
 }
 
 const str = 'string' as const;
@@ -212,5 +256,5 @@ export const RESULT_SHAPES: Readonly<Record<string, Shape>> = {
 /** Why a cached result is not what its kind returns, or undefined when it is. */
 export function resultProblem(kind: string, result: unknown): string | undefined {
   const shape = RESULT_SHAPES[kind];
-  return shape === undefined ? undefined : checkShape(result, shape);
+  return shape === undefined || fits(result, shape) ? undefined : checkShape(result, shape);
 }

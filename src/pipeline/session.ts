@@ -37,6 +37,13 @@ export interface SessionOptions {
   memo?: boolean;
   /** `--engine` / `--timeout` of the command line, over the config's engine settings. */
   engine?: EngineOverrides;
+  /**
+   * Called with the memo fingerprint (when `memo` is on) before the memo is
+   * read and the config expanded: where `expt run` waits for another run of
+   * the same experiments on the same cache (its memo and results are then
+   * there to use).
+   */
+  beforeExpand?: (fingerprint: string, cache: Cache) => Promise<void>;
 }
 
 /** Whether any map task of the config runs on the timeloop engine. */
@@ -70,6 +77,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     } catch {
       fingerprint = undefined; // a config value that cannot be hashed: no memo
     }
+    if (fingerprint !== undefined) await options.beforeExpand?.(fingerprint, cache);
     const memo = fingerprint !== undefined ? readMemo(loaded.cacheDir, fingerprint) : undefined;
     if (memo) {
       const kinds = await loadKinds(memo.tasks.map((t) => t.kind));

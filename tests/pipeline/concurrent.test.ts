@@ -22,18 +22,23 @@ function runWithEnv(cwd: string, env: Record<string, string>, ...args: string[])
   });
 }
 
-test('three cold runs at once on one cache compute each task once between them and write identical reports', async (t) => {
+test('cold runs at once on one cache compute each task once between them (same experiments or overlapping ones) and write identical reports', async (t) => {
   const dir = makeProject();
   writeConfig(dir, { grid: gridExperiment(2000) });
-  const runs = await Promise.all(
-    [1, 2, 3].map((n) => runWithEnv(dir, { EXPT_REPORTS_DIR: `reports-${n}` }, 'run', '--json', '-j', '1')),
-  );
+  // Two runs of the same experiments (one waits for the other) and one of a part of them (it shares single tasks).
+  const runs = await Promise.all([
+    runWithEnv(dir, { EXPT_REPORTS_DIR: 'reports-1' }, 'run', '--json', '-j', '1'),
+    runWithEnv(dir, { EXPT_REPORTS_DIR: 'reports-2' }, 'run', '--json', '-j', '1'),
+    runWithEnv(dir, { EXPT_REPORTS_DIR: 'reports-gemmini' }, 'run', '--json', '-j', '1', '--only', 'arch=gemmini'),
+    runWithEnv(dir, { EXPT_REPORTS_DIR: 'reports-3' }, 'run', '--json', '-j', '1'),
+  ]);
   const summaries = runs.map((r) => {
     t.is(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as { ran: number; cached: number; failed: number };
   });
   t.is(summaries.reduce((s, x) => s + x.ran, 0), 5, `ran: ${summaries.map((s) => s.ran).join(', ')}`);
-  for (const s of summaries) t.is(s.ran + s.cached, 5);
+  for (const s of [summaries[0], summaries[1], summaries[3]]) t.is(s.ran + s.cached, 5);
+  t.is(summaries[2].ran + summaries[2].cached, 2);
   const csv = readText(dir, 'reports-1/layers.csv');
   t.is(readText(dir, 'reports-2/layers.csv'), csv);
   t.is(readText(dir, 'reports-3/layers.csv'), csv);
