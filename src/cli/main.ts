@@ -3,7 +3,8 @@
  * subcommand from the table in commands.ts.
  *
  * Exit codes: 0 success, 1 unexpected error (a bug; stack trace printed),
- * 2 usage or input error (one line on stderr).
+ * 2 usage, input or environment error (one line on stderr: a bad file, a
+ * read-only or full disk, a file where a folder should be).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
