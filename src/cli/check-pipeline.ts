@@ -14,7 +14,6 @@
  * task, plus a total line) and prints the table; `--json` prints the rows.
  * A task without a valid mapping is listed as infeasible, not an error.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
@@ -27,7 +26,9 @@ import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { openSession, selectTasks } from '../pipeline/session.ts';
 import type { Task } from '../pipeline/task.ts';
 import { csvText, type CsvValue } from '../report/csv.ts';
-import { engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
+import { commitReports } from '../report/folder.ts';
+import { capJobs } from '../util/jobs.ts';
+import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, type FidelityReport } from '../timeloop/fidelity.ts';
 
 export interface PipelineCheckArgs {
@@ -235,12 +236,12 @@ export function fidelityText(rows: readonly FidelityTaskRow[], totals: FidelityT
 const quietLogger: RunLogger = { begin() {}, event() {}, end() {} };
 
 export async function checkPipeline(args: PipelineCheckArgs): Promise<number> {
-  const tools = requireTimeloop(undefined, 'timeloop-model');
+  const tools = requireTimeloop(undefined, 'timeloop-model', CHECK_INSTALL_HINT);
   const embedded: EngineOverrides = { engine: 'embedded' };
   const session = await openSession({ config: args.config, engine: embedded });
   const selected = selectTasks(session, args.experiments, args.only);
   const mapTasks = selected.order.filter((t) => t.kind === 'map');
-  const jobs = args.jobs ?? Math.max(1, availableParallelism());
+  const jobs = capJobs(args.jobs ?? Math.max(1, availableParallelism()), 'check');
   const err = process.stderr;
   // The embedded engine's best mappings: run what is not cached yet.
   const missing = mapTasks.filter((t) => !session.cache.get(t.kind, t.key).ok);
@@ -265,9 +266,7 @@ export async function checkPipeline(args: PipelineCheckArgs): Promise<number> {
   const totals = fidelityTotals(rows);
   const id = engineId(tools);
   const dir = session.loaded.reportsDir;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'fidelity.md'), fidelityMarkdown(rows, totals, `${id} (timeloop-model)`));
-  writeFileSync(join(dir, 'fidelity.csv'), fidelityCsv(rows, totals));
+  commitReports(dir, 'fidelity', new Map([['fidelity.md', fidelityMarkdown(rows, totals, `${id} (timeloop-model)`)], ['fidelity.csv', fidelityCsv(rows, totals)]]));
   const shown = (f: string) => relative(process.cwd(), f) || f;
   if (args.json) {
     process.stdout.write(JSON.stringify({ format: 'expt-fidelity-v1', engines: { embedded: 'expt', external: id }, totals, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');

@@ -17,7 +17,7 @@ import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
 import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
-import { engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
+import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
 import { loadTask } from '../timeloop/task-input.ts';
 import { mapWithExpt } from '../mapper/input.ts';
@@ -119,7 +119,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   // Pipeline mode: experiment names (or nothing) rather than input files.
   if (positionals.every((p) => !/\.(ya?ml)$/i.test(p) && !existsSync(p)) && values.merge === undefined && values.arch === undefined) {
     if (bin !== undefined) {
-      const found = requireTimeloop(bin);
+      const found = requireTimeloop(bin, 'timeloop-model', CHECK_INSTALL_HINT);
       process.env['EXPT_TIMELOOP_MODEL'] = found.model;
     }
     const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
@@ -137,12 +137,12 @@ export async function runCheck(argv: string[]): Promise<number> {
     });
   }
   if (values.only !== undefined || values.config !== undefined) throw new UserError('check: --only and --config are for the pipeline mode (experiment names, no input files)');
-  const tools = requireTimeloop(bin);
+  const tools = requireTimeloop(bin, 'timeloop-model', CHECK_INSTALL_HINT);
   const timeoutMs = values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000;
   const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : 10_000;
   const mapper = values.mapper ?? 'expt';
   if (mapper !== 'expt' && mapper !== 'timeloop') throw new UserError(`check: --mapper is expt or timeloop, got '${mapper}'`);
-  if (mapper === 'timeloop') requireTimeloop(bin, 'timeloop-mapper');
+  if (mapper === 'timeloop') requireTimeloop(bin, 'timeloop-mapper', CHECK_INSTALL_HINT);
   const groups = values.merge ? [positionals] : positionals.map((p) => [p]);
   const results: TaskResult[] = [];
   for (const files of groups) {

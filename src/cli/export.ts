@@ -5,9 +5,10 @@
  * (hyphenated keys) and v4 (underscore keys) flavours, plus the ERT.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.ts';
+import { atBoundary } from '../util/fs-errors.ts';
+import { checkOutputFolder } from '../util/output.ts';
 import { writeExport } from '../timeloop/export.ts';
 import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
 import { mapWithExpt } from '../mapper/input.ts';
@@ -78,7 +79,7 @@ export async function runExport(argv: string[]): Promise<number> {
   }
   if (positionals.length === 0 && values.arch === undefined) throw new UserError("export: no input files and no --arch (see 'expt export --help')");
   if (values.out === undefined) throw new UserError("export: --out DIR is required (see 'expt export --help')");
-  if (existsSync(values.out) && readdirSync(values.out).length > 0) throw new UserError(`export: the output folder is not empty`, values.out);
+  checkOutputFolder(values.out, 'export: --out');
   const mode = values['spatial-levels'];
   if (mode !== undefined && mode !== 'compact' && mode !== 'timeloopfe') throw new UserError(`export: --spatial-levels is compact or timeloopfe, got '${mode}'`);
   if (values.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(values.name)) throw new UserError(`export: --name must be a plain file name, got '${values.name}'`);
@@ -102,7 +103,8 @@ export async function runExport(argv: string[]): Promise<number> {
     `ERT: ${task.ertSource}`,
     ...(mapped ? [`mapping: ${mapped}`] : []),
   ].join('\n');
-  const written = writeExport(task, values.out, name, header);
+  const outDir = values.out;
+  const written = atBoundary('output', outDir, () => writeExport(task, outDir, name, header));
   const out: string[] = [];
   for (const f of written.files) out.push(`wrote ${join(values.out, f)}`);
   for (const w of [...task.warnings, ...written.notes]) out.push(`note: ${w}`);

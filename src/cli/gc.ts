@@ -15,7 +15,8 @@ export async function runGc(argv: string[]): Promise<number> {
     process.stdout.write(
       ['Usage: expt gc [--json] [--config FILE]', '', 'Removes cache entries no task of any experiment in the config references',
         '(with either engine: embedded, and timeloop when Timeloop is installed; the',
-        'timeloop time limit is the config\'s),', 'records of task ids that no longer exist, and leftovers of interrupted writes.', ''].join('\n'),
+        'timeloop time limit is the config\'s),', 'records of task ids that no longer exist, and leftovers of interrupted writes',
+        '(temp entries and memo files of processes that are gone, their claims).', 'Only in a cache folder marked as expt\'s; refused while another expt process computes into it.', ''].join('\n'),
     );
     return 0;
   }

@@ -3,12 +3,15 @@
  * subcommand from the table in commands.ts.
  *
  * Exit codes: 0 success, 1 unexpected error (a bug; stack trace printed),
- * 2 usage or input error (one line on stderr).
+ * 2 usage, input or environment error (one line on stderr: a bad file, a
+ * read-only or full disk, a file where a folder should be).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { commands, findCommand } from './commands.ts';
 import { UserError } from '../util/errors.ts';
+import { environmentError } from '../util/fs-errors.ts';
+import { installBrokenPipeHandler } from '../util/pipe.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_BUG = 1;
@@ -41,6 +44,7 @@ export function version(): string {
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  installBrokenPipeHandler();
   try {
     return await dispatch(argv);
   } catch (error) {
@@ -89,6 +93,8 @@ async function dispatch(argv: string[]): Promise<number> {
 
 /** Prints an error the way the CLI promises and returns the exit code. */
 export function reportError(error: unknown): number {
+  // A file-system refusal no boundary caught (read-only, full, a file in the way): still the user's to fix.
+  error = environmentError(error, 'other') ?? error;
   if (error instanceof UserError) {
     process.stderr.write(`expt: ${error.format()}\n`);
     return EXIT_USAGE;

@@ -5,7 +5,6 @@
  * mapper settings) with the built-in mapper.
  */
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
@@ -16,6 +15,8 @@ import { parallelSearch } from '../mapper/parallel.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../timeloop/tree-export.ts';
 import { UserError } from '../util/errors.ts';
+import { capJobs } from '../util/jobs.ts';
+import { checkOutputFile, writeOutputFile } from '../util/output.ts';
 import { evalJson, formatScientific, renderEvalText } from './render-eval.ts';
 
 export function mapUsage(): string {
@@ -110,8 +111,12 @@ export async function runMap(argv: string[]): Promise<number> {
   if (!Number.isInteger(effort) || effort < 1) throw new UserError(`map: --effort expects a positive whole number, got '${values.effort}'`);
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
   const budgetMs = values.budget !== undefined ? parseDuration(values.budget) : values.exhaustive ? undefined : 10_000;
-  const jobs = values.jobs !== undefined ? Number(values.jobs) : 1;
+  let jobs = values.jobs !== undefined ? Number(values.jobs) : 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`map: --jobs expects a positive whole number, got '${values.jobs}'`);
+  jobs = capJobs(jobs, 'map');
+  const emitTo = values['emit-timeloop'];
+  // Before the search: a path that cannot be written must not cost the search's result.
+  if (emitTo !== undefined) checkOutputFile(emitTo, '--emit-timeloop');
   const restarts = 8;
   const algorithm = values.exhaustive ? 'exhaustive' : 'local-search';
   const result: SearchResult =
@@ -136,9 +141,6 @@ export async function runMap(argv: string[]): Promise<number> {
   if (!outcome.ok) throw new Error(`the best mapping does not re-evaluate: ${outcome.error.reason}`);
   const evaluation = outcome.value;
   const directives = mappingToTimeloop(result.mapping, job.problem, job.arch);
-  if (values['emit-timeloop'] !== undefined) {
-    writeFileSync(values['emit-timeloop'], stringify({ mapping: directives }));
-  }
   const search = {
     algorithm,
     jobs,
@@ -163,6 +165,8 @@ export async function runMap(argv: string[]): Promise<number> {
       search,
     };
     process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    // After printing: if the disk refuses the file now, the mapping is still on the screen.
+    if (emitTo !== undefined) writeOutputFile(emitTo, stringify({ mapping: directives }));
     return 0;
   }
   const out: string[] = [];
@@ -179,5 +183,6 @@ export async function runMap(argv: string[]): Promise<number> {
   out.push(`  EDP         : ${formatScientific(evaluation.summary.edp_J_cycle)} J*cycle`);
   for (const w of search.warnings) out.push(`  Note        : ${w}`);
   process.stdout.write(out.join('\n') + '\n');
+  if (emitTo !== undefined) writeOutputFile(emitTo, stringify({ mapping: directives }));
   return 0;
 }

@@ -8,7 +8,7 @@ import { inFlight } from '../slurm/run.ts';
 import { jobFolders } from '../slurm/job-folder.ts';
 import { parseArgs } from 'node:util';
 import { planGraph, planJson, type Plan } from '../pipeline/plan.ts';
-import { openSession, selectTasks } from '../pipeline/session.ts';
+import { openSession, selectTasks, type SessionOptions } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
 import { ENGINE_NAMES, parseDuration, type EngineName } from '../pipeline/config.ts';
 import type { EngineOverrides } from '../pipeline/expand.ts';
@@ -100,8 +100,8 @@ export function engineOptions(values: { engine?: string; timeout?: string; 'time
  * enough to plan; `expt run` opens it again without the memo when a task
  * has to run.
  */
-export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config' | 'engine'>, options: { memo?: boolean } = {}) {
-  const session = await openSession({ config: args.config, memo: options.memo ?? !args.force, engine: args.engine });
+export async function computePlan(args: Pick<PlanArgs, 'experiments' | 'only' | 'force' | 'config' | 'engine'>, options: { memo?: boolean; beforeExpand?: SessionOptions['beforeExpand'] } = {}) {
+  const session = await openSession({ config: args.config, memo: options.memo ?? !args.force, engine: args.engine, beforeExpand: options.beforeExpand });
   const graph = selectTasks(session, args.experiments, args.only);
   const plan = planGraph(graph, session.cache, { force: args.force });
   return { session, plan };

@@ -15,7 +15,15 @@ import { infeasibleTasks } from '../pipeline/infeasible.ts';
 import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { writeReports } from '../report/write.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cache } from '../pipeline/cache.ts';
+import type { ClaimHolder } from '../pipeline/claims.ts';
+import type { EngineOverrides } from '../pipeline/expand.ts';
+import { canonicalJson, sha256 } from '../pipeline/hash.ts';
+import type { SessionOptions } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
+import { capJobs } from '../util/jobs.ts';
+import { onBrokenPipe } from '../util/pipe.ts';
 import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
 import { EXECUTOR_KINDS, resolveExecutor, type ExecutorKind } from '../slurm/settings.ts';
 import { runPlanOnSlurm } from '../slurm/run.ts';
@@ -36,9 +44,11 @@ export function runUsage(): string {
     '                     (fields: experiment, model, layer, arch, hw (the',
     '                     architecture a task runs on), fusion, variant, kind,',
     "                     id; 'a|b' = either); repeat for a union",
-    '  -j, --jobs N       tasks at a time (default: the number of cores)',
+    '  -j, --jobs N       tasks at a time (default: the number of cores; at most 4 ×',
+    '                     the cores). Runs on one cache share work: a task another',
+    '                     expt process is computing is waited for, not recomputed',
     '  --executor local|slurm  where tasks run (default: the config\'s `executor`,',
-    '                     else local); slurm submits job arrays (see docs: Slurm)',
+    '                     else local); slurm submits job arrays (docs/slurm.md)',
     '  --detach           (slurm) return after submitting; a later expt run collects',
     '  --force            recompute even cached results',
     ...ENGINE_USAGE,
@@ -92,13 +102,61 @@ export async function runRun(argv: string[]): Promise<number> {
   }
   const args = { experiments: positionals, only: values.only ?? [], force: values.force === true, config: values.config, engine: engineOptions(values, 'run') };
   if (values['dry-run']) return printPlan({ ...args, json: values.json === true, all: values.verbose === true });
-  const jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
+  let jobs = values.jobs !== undefined ? Number(values.jobs) : Math.max(1, availableParallelism());
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`run: --jobs expects a positive whole number, got '${values.jobs}'`);
+  jobs = capJobs(jobs, 'run');
 
   if (values.executor !== undefined && !(EXECUTOR_KINDS as readonly string[]).includes(values.executor)) {
     throw new UserError(`run: --executor expects ${EXECUTOR_KINDS.join(' or ')}, got '${values.executor}'`);
   }
-  let { session, plan } = await computePlan(args);
+  // A run of the same experiments on the same cache already going: wait for it and use its results.
+  const same = sameRunLeader(args);
+  try {
+    return await runWith(args, values, jobs, same.beforeExpand);
+  } finally {
+    same.release();
+  }
+}
+
+/**
+ * Several `expt run` of the same experiments started together on one cache
+ * (a CI matrix, two terminals) would each expand the config and start their
+ * own workers, only to wait for each other's tasks. The first takes a lease
+ * on (config fingerprint, selection) before expanding; the others wait for
+ * it to end — a dead holder's lease counts as ended — and then find
+ * everything in the cache (and the expansion in the memo). Runs of
+ * different experiments still share single tasks (scheduler.ts); --force
+ * runs do not wait here (they recompute by definition).
+ */
+function sameRunLeader(args: { experiments: string[]; only: string[]; force: boolean; engine: EngineOverrides }) {
+  let held: { cache: Cache; name: string } | undefined;
+  const beforeExpand = async (fingerprint: string, cache: Cache): Promise<void> => {
+    if (args.force) return;
+    const name = `session-${sha256(canonicalJson({ fingerprint, experiments: args.experiments, only: args.only })).slice(0, 32)}`;
+    let mine: true | ClaimHolder;
+    try {
+      cache.ensureWritable();
+      mine = cache.claims.tryClaim(name);
+    } catch {
+      return; // a read-only cache: no lease, and nothing to wait for either
+    }
+    if (mine === true) {
+      held = { cache, name };
+      return;
+    }
+    process.stderr.write(`expt run: another expt run (pid ${mine.pid}) is running the same experiments on this cache: waiting for it, then using its results\n`);
+    for (let i = 0; cache.claims.holder(name) !== undefined; i++) await sleep(Math.min(1000, 100 * 2 ** i));
+  };
+  return { beforeExpand, release: () => held?.cache.claims.release(held.name) };
+}
+
+async function runWith(
+  args: { experiments: string[]; only: string[]; force: boolean; config?: string; engine: EngineOverrides },
+  values: { json?: boolean; verbose?: boolean; 'no-report'?: boolean; executor?: string; detach?: boolean },
+  jobs: number,
+  beforeExpand: SessionOptions['beforeExpand'],
+): Promise<number> {
+  let { session, plan } = await computePlan(args, { beforeExpand });
   const executor = resolveExecutor(session.loaded.config.executor, values.executor as ExecutorKind | undefined);
   if (values.detach && executor.kind !== 'slurm') throw new UserError('run: --detach applies to --executor slurm only');
   // Running needs the input values, which a graph from the expansion memo does not have.
@@ -119,6 +177,8 @@ export async function runRun(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // `expt run | head`: the reader is gone; stop as Ctrl+C does (what finished stays cached).
+  const unhookPipe = onBrokenPipe(() => controller.abort());
   let summary;
   let slurmPending: string[] | undefined;
   try {
@@ -146,6 +206,7 @@ export async function runRun(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    unhookPipe();
   }
   if (slurmPending !== undefined) {
     // Detached, or Ctrl+C while waiting: the jobs go on; nothing is cancelled.

@@ -220,11 +220,12 @@ export function readMemo(cacheDir: string, fingerprint: string): SessionMemo | u
 
 /** Stores a memo (atomically) and drops all but the most recent memos. Never fails the command. */
 export function writeMemo(cacheDir: string, memo: SessionMemo): void {
+  const dir = memoDir(cacheDir);
+  const file = join(dir, `${memo.fingerprint}.json`);
+  // The writer's pid in the temp name: gc removes the file when that process is gone.
+  const tmp = `${file}.tmp-${process.pid}`;
   try {
-    const dir = memoDir(cacheDir);
     fs.mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${memo.fingerprint}.json`);
-    const tmp = `${file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(memo));
     fs.renameSync(tmp, file);
     const others = fs
@@ -234,6 +235,12 @@ export function writeMemo(cacheDir: string, memo: SessionMemo): void {
       .sort((a, b) => b.t - a.t);
     for (const { f } of others.slice(KEEP)) fs.rmSync(join(dir, f), { force: true });
   } catch {
-    // A memo is an optimization: a read-only or racing cache folder only costs time.
+    // A memo is an optimization: a read-only, full or racing cache folder only costs time.
+    // A partial temp file (a full disk) is not left behind.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // read-only: nothing was written either
+    }
   }
 }

@@ -9,6 +9,8 @@
  * command that runs or shows tasks opens the session without the memo.
  */
 import { Cache } from './cache.ts';
+import { resultProblem } from './result-shapes.ts';
+import { checkOwnDirs } from './own-dirs.ts';
 import { loadConfig, selectExperiments, type LoadedConfig } from './config.ts';
 import type { EngineOverrides, Expansion } from './expand.ts';
 import { timeloopMapEngine } from './kinds/map.ts';
@@ -35,6 +37,13 @@ export interface SessionOptions {
   memo?: boolean;
   /** `--engine` / `--timeout` of the command line, over the config's engine settings. */
   engine?: EngineOverrides;
+  /**
+   * Called with the memo fingerprint (when `memo` is on) before the memo is
+   * read and the config expanded: where `expt run` waits for another run of
+   * the same experiments on the same cache (its memo and results are then
+   * there to use).
+   */
+  beforeExpand?: (fingerprint: string, cache: Cache) => Promise<void>;
 }
 
 /** Whether any map task of the config runs on the timeloop engine. */
@@ -46,10 +55,13 @@ export function usesTimeloop(loaded: LoadedConfig, overrides: EngineOverrides = 
 
 export async function openSession(options: SessionOptions = {}): Promise<Session> {
   const loaded = await loadConfig({ explicit: options.config, cwd: options.cwd });
+  checkOwnDirs(loaded);
   const overrides = options.engine ?? {};
   // The Timeloop build is part of the keys: find it first (a missing Timeloop is one clear error).
   const timeloop = usesTimeloop(loaded, overrides) ? timeloopMapEngine() : undefined;
-  const cache = new Cache(loaded.cacheDir);
+  const cache = new Cache(loaded.cacheDir, resultProblem);
+  // A cache folder that is a file, or someone else's folder, is an error now rather than "nothing cached".
+  cache.checkUsable();
   const names = Object.keys(loaded.config.experiments);
   let fingerprint: string | undefined;
   if (options.memo === true) {
@@ -65,6 +77,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     } catch {
       fingerprint = undefined; // a config value that cannot be hashed: no memo
     }
+    if (fingerprint !== undefined) await options.beforeExpand?.(fingerprint, cache);
     const memo = fingerprint !== undefined ? readMemo(loaded.cacheDir, fingerprint) : undefined;
     if (memo) {
       const kinds = await loadKinds(memo.tasks.map((t) => t.kind));
@@ -80,7 +93,12 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const graph = buildGraph(expansion.specs, (k, variant) => (k === 'map' && variant === 'timeloop' && timeloop ? timeloop : kinds.get(k)!.engine(variant)));
   if (fingerprint !== undefined && recording.complete) {
     const tasks: StoredTask[] = graph.order.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label }])) }));
-    writeMemo(loaded.cacheDir, { format: MEMO_FORMAT, fingerprint, observations: recording.observations, experiments: expansion.experiments, tasks });
+    try {
+      cache.ensureWritable();
+      writeMemo(loaded.cacheDir, { format: MEMO_FORMAT, fingerprint, observations: recording.observations, experiments: expansion.experiments, tasks });
+    } catch {
+      // A memo is an optimization: a read-only cache only costs time (and a run that needs to write says so).
+    }
   }
   return { loaded, expansion, graph, cache, kinds, partial: false };
 }

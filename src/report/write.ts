@@ -16,8 +16,6 @@
  * durations — so an interrupted-then-resumed run writes the same bytes as an
  * uninterrupted one.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Cache } from '../pipeline/cache.ts';
 import type { LoadedConfig } from '../pipeline/config.ts';
 import type { Expansion, StudyKind } from '../pipeline/expand.ts';
@@ -28,6 +26,7 @@ import type { TaskGraph } from '../pipeline/graph.ts';
 import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { csvText, type CsvValue } from './csv.ts';
 import { energyText, signedBarChart, stackedBarChart } from './svg.ts';
+import { commitReports } from './folder.ts';
 
 export const LAYER_COLUMNS = [
   'experiment',
@@ -151,12 +150,6 @@ export function collectReports(expansion: Expansion, graph: TaskGraph, cache: Ca
     if (exp.study === 'cross-arch') return { ...base, study: exp.study, ...(value !== undefined ? { crossArch: value as CrossArchAggregateResult } : {}) };
     return { ...base, ...(value !== undefined ? { result: value as AggregateResult } : {}) };
   });
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 function breakdownText(b: Record<string, number>): string {
@@ -380,24 +373,23 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
   return out.join('\n');
 }
 
+/**
+ * Writes every report from the cached results. All files are built first
+ * (from results whose shape the cache checked: a malformed one is a miss,
+ * the experiment incomplete), then swapped in together (folder.ts): an
+ * error while building leaves the previous reports as they were.
+ */
 export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: TaskGraph, cache: Cache): ReportOutcome {
   const experiments = collectReports(expansion, graph, cache);
   const dir = loaded.reportsDir;
-  const chartDir = join(dir, 'charts');
-  mkdirSync(chartDir, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const file = join(dir, name);
-    writeAtomic(file, text);
-    files.push(file);
-  };
+  const files = new Map<string, string>();
+  const write = (name: string, text: string) => void files.set(name, text);
   write('layers.csv', layersCsv(experiments));
   write('models.csv', modelsCsv(experiments));
   write('models.md', modelsMarkdown(experiments));
   write('fusion.csv', fusionCsv(experiments));
   write('fusion.md', fusionMarkdown(experiments));
   const charts = new Map<string, string[]>();
-  const written = new Set<string>();
   for (const r of experiments) {
     const list: string[] = [];
     for (const [suffix, svg] of [
@@ -407,7 +399,6 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
       if (svg === undefined) continue;
       const name = `charts/${r.name}-${suffix}.svg`;
       write(name, svg);
-      written.add(name);
       list.push(name);
     }
     if (list.length > 0) charts.set(r.name, list);
@@ -420,25 +411,17 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
       write(f.csv, hwdseCsv(r.hwdse));
       write(f.chart, hwdseParetoChart(r.name, r.hwdse, comparison));
       write(f.md, hwdseMarkdown(r.name, r.description, r.hwdse, { csv: f.csv, chart: f.chart }, comparison));
-      for (const name of Object.values(f)) written.add(name);
       studies.set(r.name, f);
     } else if (r.crossArch) {
       const f = { md: `cross-arch-${r.name}.md`, csv: `cross-arch-${r.name}.csv` };
       write(f.csv, crossArchCsv(r.crossArch));
       write(f.md, crossArchReportMarkdown(r.name, r.description, r.crossArch, f.csv));
-      for (const name of Object.values(f)) written.add(name);
       studies.set(r.name, f);
     }
   }
-  // Study reports of experiments no longer reported (or no longer complete) would be stale: remove them.
-  for (const f of readdirSync(dir)) {
-    if (/^(hwdse|cross-arch)-.+\.(md|csv)$/.test(f) && !written.has(f)) rmSync(join(dir, f), { force: true });
-  }
-  if (existsSync(chartDir)) {
-    for (const f of readdirSync(chartDir)) if (f.endsWith('.svg') && !written.has(`charts/${f}`)) rmSync(join(chartDir, f), { force: true });
-  }
-  write('index.md', indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts, studies }));
-  // index.md first in the list: it links the rest.
-  files.unshift(files.pop()!);
-  return { dir, files, experiments };
+  // index.md first in the list: it links the rest. Reports of experiments no longer
+  // reported (or no longer complete) are stale: the swap removes them.
+  const index = indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts, studies });
+  const ordered = new Map([['index.md', index], ...files]);
+  return { dir, files: commitReports(dir, 'report', ordered), experiments };
 }

@@ -34,7 +34,7 @@ import { dynamicEnergyPJ, parseTimeloopStats, type TimeloopStats } from './stats
 import { parseMapping } from './tree-import.ts';
 import { parseYamlText } from '../util/yaml.ts';
 
-export { findTimeloop, requireTimeloop, engineId, INSTALL_HINT, type TimeloopTools } from './tools.ts';
+export { findTimeloop, requireTimeloop, engineId, INSTALL_HINT, CHECK_INSTALL_HINT, type TimeloopTools } from './tools.ts';
 
 export interface ExternalOptions {
   /** Folder holding timeloop-model / timeloop-mapper, or the model program. */

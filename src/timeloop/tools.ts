@@ -16,9 +16,14 @@ export interface TimeloopTools {
   readonly libDir: string | null;
 }
 
-export const INSTALL_HINT =
+const INSTALL =
   'install Timeloop (https://github.com/NVlabs/timeloop; e.g. build v3.0.3 with scons and put timeloop-model and timeloop-mapper on PATH), ' +
-  'name its folder with --timeloop-bin or EXPT_TIMELOOP_MODEL=/path/to/timeloop-model, or use the embedded engine (--engine embedded)';
+  'or name its folder with --timeloop-bin or EXPT_TIMELOOP_MODEL=/path/to/timeloop-model';
+
+export const INSTALL_HINT = `${INSTALL.replace(', or name', ', name')}, or use the embedded engine (--engine embedded)`;
+
+/** For `expt check`, which compares with Timeloop and so has no embedded alternative to offer. */
+export const CHECK_INSTALL_HINT = `${INSTALL} (expt check compares expt with Timeloop, so it needs Timeloop; without it, expt run and expt eval use the embedded engine)`;
 
 function isFile(p: string): boolean {
   try {
@@ -51,14 +56,14 @@ export function findTimeloop(bin?: string): TimeloopTools | null {
 }
 
 /** {@link findTimeloop}, or a {@link UserError} that says how to install it or to use the embedded engine. */
-export function requireTimeloop(bin?: string, program: 'timeloop-model' | 'timeloop-mapper' = 'timeloop-model'): TimeloopTools {
+export function requireTimeloop(bin?: string, program: 'timeloop-model' | 'timeloop-mapper' = 'timeloop-model', hint: string = INSTALL_HINT): TimeloopTools {
   const tools = findTimeloop(bin);
   if (!tools) {
     const where = bin ? `at '${bin}'` : process.env['EXPT_TIMELOOP_MODEL'] ? `at EXPT_TIMELOOP_MODEL='${process.env['EXPT_TIMELOOP_MODEL']}'` : 'on PATH';
-    throw new UserError(`${program} not found ${where}: ${INSTALL_HINT}`);
+    throw new UserError(`${program} not found ${where}: ${hint}`);
   }
   if (program === 'timeloop-mapper' && !tools.mapper) {
-    throw new UserError(`timeloop-mapper not found next to ${tools.model}: ${INSTALL_HINT}`);
+    throw new UserError(`timeloop-mapper not found next to ${tools.model}: ${hint}`);
   }
   return tools;
 }

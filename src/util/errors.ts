@@ -31,14 +31,19 @@ export function isUserError(error: unknown): error is UserError {
 
 /**
  * Collapses newlines so that a message always prints as a single line, and
- * escapes control and bidirectional-override characters (`\u001b`): a
- * message quotes names from the user's files, whose stray bytes must not
- * drive the terminal.
+ * shows other control characters as `\xNN` escapes: a message may quote bytes
+ * of a bad input file, which must not reach the terminal raw (escape
+ * sequences, a bell, a carriage return hiding the start of the line).
  */
-function oneLine(text: string): string {
-  return text
-    .replace(/\s*\r?\n\s*/g, ' ')
-    .replace(/\t/g, ' ')
-    .trim()
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function oneLine(text: string): string {
+  return printable(text.replace(/\s*\r?\n\s*/g, ' ').replace(/\t/g, ' ').trim());
+}
+
+/** Control characters (C0 but newline, DEL, C1) and bidi overrides as visible escapes. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

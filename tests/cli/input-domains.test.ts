@@ -210,6 +210,6 @@ test('model: sizes whose layer has an operation count above 2^53 name the experi
 test('a name with control bytes from a bad input is shown escaped, not sent to the terminal', async (t) => {
   const dir = presetProject(PRESET, 'component,action,energy_pJ\nDR\u001b[2JAM\u0007,read,600\n');
   const r = await expt(dir, 'plan');
-  oneLineError(t, r, "line 2: component: no component 'DR\\u001b[2JAM\\u0007' in the architecture");
+  oneLineError(t, r, "line 2: component: no component 'DR\\x1b[2JAM\\x07' in the architecture");
   t.notRegex(r.stderr, /[\u0000-\u0009\u000b-\u001f]/);
 });

@@ -4,15 +4,21 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { goldenDir, repoRoot } from '../helpers/golden.ts';
 
 const base = readFileSync(join(goldenDir, 'paper-KQV-gemmini-TLD', 'mapper-input.yaml'), 'utf8');
 
+const dirs: string[] = [];
+test.after.always(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 function map(text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'expt-infeasible-'));
+  dirs.push(dir);
   const file = join(dir, 'input.yaml');
   writeFileSync(file, text);
   const r = spawnSync('node', [join(repoRoot, 'bin', 'expt.js'), 'map', file], { encoding: 'utf8' });

@@ -7,17 +7,22 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { goldenCases, repoRoot } from '../helpers/golden.ts';
 
 const cli = join(repoRoot, 'bin', 'expt.js');
+const dirs: string[] = [];
+test.after.always(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const run = (args: string[]) => JSON.parse(execFileSync('node', [cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 
 for (const c of goldenCases().filter((x) => x.category === 'paper')) {
   test(`expt map ${c.id}: EDP at most min(Timeloop mapper, study) and re-evaluates identically`, (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'expt-map-'));
+    dirs.push(dir);
     const emitted = join(dir, 'map.yaml');
     const input = join(c.dir, 'mapper-input.yaml');
     const out = run(['map', input, '--json', '--emit-timeloop', emitted]);

@@ -94,7 +94,7 @@ export function cacheEntries(dir: string): string[] {
   const root = path.join(dir, 'cache');
   if (!existsSync(root)) return [];
   const out: string[] = [];
-  for (const kind of readdirSync(root)) {
+  for (const kind of readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
     if (kind === 'tasks' || kind.startsWith('.')) continue;
     for (const key of readdirSync(path.join(root, kind))) out.push(`${kind}/${key}`);
   }

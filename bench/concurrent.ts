@@ -1,0 +1,125 @@
+/**
+ * `npm run bench -- concurrent [N] [experiment...]`: do N simultaneous cold
+ * `expt run` on one cache share the work? Runs this repository's
+ * experiments.config.ts once alone on an empty cache, then N at once (default
+ * 4) on another empty cache, each a fresh process, and prints the total CPU
+ * time (user + system of the expt processes and their worker threads) and
+ * the wall time of each, their ratio (the goal: within 1.3× of one run),
+ * how many tasks the N runs computed between them, and whether every run
+ * wrote the same reports as the single one. The caches and reports go to a
+ * temporary folder (EXPT_CACHE_DIR / EXPT_REPORTS_DIR).
+ *
+ * CPU time is read from /proc/self/stat: the times of waited-for children
+ * (Linux).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../tests/helpers/golden.ts';
+
+/** CPU seconds of this process's waited-for children so far (cutime + cstime). */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 (cutime, cstime) in clock ticks; index = field − 3.
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return ticks / clockTicks();
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    // getconf CLK_TCK is 100 on every Linux this runs on; ask rather than assume.
+    try {
+      const out = execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+      ticksPerSecond = Number(out.trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+interface Outcome {
+  code: number | null;
+  ran: number;
+  cached: number;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(repoRoot, 'bin', 'expt.js'), 'run', '--json', ...args], { cwd: repoRoot, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      let ran = -1;
+      let cached = -1;
+      try {
+        const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { ran: number; cached: number };
+        ({ ran, cached } = s);
+      } catch {
+        // no summary: the exit code says why
+      }
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, ran, cached, stderr });
+    });
+  });
+}
+
+/** Every report file (relative path → content). */
+function reports(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function same(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const n = argv[0] !== undefined && /^\d+$/.test(argv[0]) ? Number(argv[0]) : 4;
+  const experiments = argv[0] !== undefined && /^\d+$/.test(argv[0]) ? argv.slice(1) : argv;
+  const tmp = mkdtempSync(path.join(tmpdir(), 'expt-bench-concurrent-'));
+  const env = (cache: string, reportsDir: string) => ({ ...process.env, CI: '1', EXPT_CACHE_DIR: path.join(tmp, cache), EXPT_REPORTS_DIR: path.join(tmp, reportsDir) });
+  try {
+    process.stdout.write(`expt run ${experiments.join(' ')} (${repoRoot}/experiments.config.ts): 1 cold run alone, then ${n} cold runs at once on one cache\n`);
+    let cpu0 = childrenCpuSeconds();
+    let t0 = performance.now();
+    const single = await run(experiments, env('cache-single', 'reports-single'));
+    const singleCpu = childrenCpuSeconds() - cpu0;
+    const singleWall = (performance.now() - t0) / 1000;
+    if (single.code !== 0) {
+      process.stderr.write(`the single run failed (exit ${single.code}): ${single.stderr}\n`);
+      return 1;
+    }
+    cpu0 = childrenCpuSeconds();
+    t0 = performance.now();
+    const many = await Promise.all(Array.from({ length: n }, (_, i) => run(experiments, env('cache-shared', `reports-${i}`))));
+    const manyCpu = childrenCpuSeconds() - cpu0;
+    const manyWall = (performance.now() - t0) / 1000;
+    const failed = many.filter((r) => r.code !== 0);
+    for (const r of failed) process.stderr.write(`a concurrent run failed (exit ${r.code}): ${r.stderr.trim().split('\n').at(-1)}\n`);
+    const reference = reports(path.join(tmp, 'reports-single'));
+    const identical = many.every((_, i) => same(reports(path.join(tmp, `reports-${i}`)), reference));
+    const computed = many.reduce((s, r) => s + Math.max(0, r.ran), 0);
+    process.stdout.write(`tasks: ${single.ran}\n`);
+    process.stdout.write(`single_cpu_s: ${singleCpu.toFixed(2)}\n`);
+    process.stdout.write(`single_wall_s: ${singleWall.toFixed(2)}\n`);
+    process.stdout.write(`concurrent_runs: ${n}\n`);
+    process.stdout.write(`concurrent_total_cpu_s: ${manyCpu.toFixed(2)}\n`);
+    process.stdout.write(`concurrent_wall_s: ${manyWall.toFixed(2)}\n`);
+    process.stdout.write(`cpu_ratio: ${(manyCpu / singleCpu).toFixed(3)}\n`);
+    process.stdout.write(`tasks_computed_by_all: ${computed}\n`);
+    process.stdout.write(`tasks_computed_per_run: ${many.map((r) => r.ran).join(' ')}\n`);
+    process.stdout.write(`reports_identical: ${identical}\n`);
+    return failed.length === 0 && identical ? 0 : 1;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
