@@ -68,18 +68,18 @@ export const commands: readonly Command[] = [
 
 /**
  * Commands expt runs itself, not listed in `expt --help`: a Slurm array
- * element (`_slurm-element <job folder> <wave> <element>`).
+ * element (`_slurm-element <job folder> <array> <element>`).
  */
 const internal: readonly Command[] = [
   {
     name: '_slurm-element',
     summary: 'Run one Slurm array element of a submission (started by sbatch)',
     run: async (argv) => {
-      const [dir, wave, element] = argv;
-      if (dir === undefined || !/^\d+$/.test(wave ?? '') || !/^\d+$/.test(element ?? '')) {
-        throw new UserError('_slurm-element expects <job folder> <wave> <element> (it is started by sbatch, not by hand)');
+      const [dir, array, element] = argv;
+      if (dir === undefined || !/^\d+$/.test(array ?? '') || !/^\d+$/.test(element ?? '')) {
+        throw new UserError('_slurm-element expects <job folder> <array> <element> (it is started by sbatch, not by hand)');
       }
-      return (await import('../slurm/element.ts')).runElement(dir, Number(wave), Number(element));
+      return (await import('../slurm/element.ts')).runElement(dir, Number(array), Number(element));
     },
   },
 ];

@@ -25,7 +25,9 @@ import { UserError } from '../util/errors.ts';
 import { capJobs } from '../util/jobs.ts';
 import { onBrokenPipe } from '../util/pipe.ts';
 import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
-import { EXECUTOR_KINDS, resolveExecutor, type ExecutorKind } from '../slurm/settings.ts';
+import { EXECUTOR_KINDS, experimentExecutor, resolveExecutor, type ExecutorKind, type SlurmSettings } from '../slurm/settings.ts';
+import { selectExperiments } from '../pipeline/config.ts';
+import type { Task } from '../pipeline/task.ts';
 import { runPlanOnSlurm } from '../slurm/run.ts';
 
 export const EXIT_FAILED = 1;
@@ -157,8 +159,19 @@ async function runWith(
   beforeExpand: SessionOptions['beforeExpand'],
 ): Promise<number> {
   let { session, plan } = await computePlan(args, { beforeExpand });
-  const executor = resolveExecutor(session.loaded.config.executor, values.executor as ExecutorKind | undefined);
+  const config = session.loaded.config;
+  const selected = selectExperiments(session.loaded, args.experiments);
+  const executor = resolveExecutor(new Map(selected.map((n) => [n, experimentExecutor(config.executor, config.experiments[n]?.executor)])), values.executor as ExecutorKind | undefined);
+  if ('conflict' in executor) {
+    const [a, ak, b, bk] = executor.conflict;
+    throw new UserError(`experiment '${a}' runs on ${ak} and '${b}' on ${bk}: run them separately, or choose one with --executor local|slurm`, session.loaded.displayFile, `experiments.${b}.executor`);
+  }
   if (values.detach && executor.kind !== 'slurm') throw new UserError('run: --detach applies to --executor slurm only');
+  // A task shared by experiments takes the settings of the first selected one it belongs to.
+  const settingsOf = (task: Task): SlurmSettings => {
+    const name = task.cells.map((c) => String(c.experiment)).find((n) => executor.slurm.has(n));
+    return (name !== undefined ? executor.slurm.get(name) : undefined) ?? experimentExecutor(config.executor, undefined).slurm;
+  };
   // Running needs the input values, which a graph from the expansion memo does not have.
   if (session.partial && plan.entries.some((e) => e.state === 'will run')) ({ session, plan } = await computePlan(args, { memo: false }));
   const tty = process.stdout.isTTY === true && process.env['CI'] === undefined && process.env['TERM'] !== 'dumb';
@@ -186,7 +199,8 @@ async function runWith(
       const out = await runPlanOnSlurm(plan, {
         cache: session.cache,
         logger,
-        settings: executor.slurm,
+        settings: settingsOf,
+        throttle: Math.max(0, ...[...executor.slurm.values()].map((s) => s.throttle ?? 0)) || undefined,
         root: session.loaded.root,
         force: args.force,
         detach: values.detach === true,

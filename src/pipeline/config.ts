@@ -196,6 +196,8 @@ export interface ExperimentDef {
   engine?: EngineName;
   /** Settings of the timeloop engine for this experiment. */
   timeloop?: TimeloopSettings;
+  /** Where this experiment's tasks run (over the config's `executor`: the kind, and Slurm settings field by field). */
+  executor?: ExecutorDef;
 }
 
 export interface ExptConfig {
@@ -552,6 +554,7 @@ const EXPERIMENT_FIELDS = [
   'options',
   'engine',
   'timeloop',
+  'executor',
 ];
 const SWEEP_FIELDS = ['architecture', 'configs', 'mixup', 'mode', 'version', 'beyondCacti', 'model', 'layers', 'ignoreHeads', 'mapper'];
 const SWEEP_MAPPER_FIELDS = ['effort', 'seed', 'restarts', 'metrics', 'exhaustive'];
@@ -673,6 +676,7 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
   if (e['mapper'] !== undefined) checkMapper(c, e['mapper'], at('mapper'));
   if (e['engine'] !== undefined) checkEngine(c, e['engine'], at('engine'));
   if (e['timeloop'] !== undefined) checkTimeloop(c, e['timeloop'], at('timeloop'));
+  if (e['executor'] !== undefined) checkExecutor(c, e['executor'], at('executor'));
   if (e['jobs'] !== undefined) {
     c.list(e['jobs'], at('jobs'), 'a list of mapper jobs ({ files: [...], model, layer, arch })').forEach((j, i) => {
       const jp = `${at('jobs')}[${i}]`;

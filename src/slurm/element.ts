@@ -15,12 +15,12 @@ import { errorInfo } from '../pipeline/worker-pool.ts';
 import { UserError } from '../util/errors.ts';
 import { readJobFile, readTaskLines, statusFile, writeAtomic, type TaskStatus } from './job-folder.ts';
 
-/** Runs element `element` of wave `wave`; the exit code is 1 when one of its tasks failed. */
-export async function runElement(dir: string, wave: number, element: number): Promise<number> {
+/** Runs element `element` of job array `array`; the exit code is 1 when one of its tasks failed. */
+export async function runElement(dir: string, array: number, element: number): Promise<number> {
   const job = readJobFile(dir);
   if (!job) throw new UserError(`not an expt Slurm job folder (no readable job.json)`, dir);
-  const w = job.waves[wave];
-  if (!w) throw new UserError(`the job has no wave ${wave}`, dir);
+  const w = job.arrays[array];
+  if (!w) throw new UserError(`the job has no array ${array}`, dir);
   const lines = new Map(readTaskLines(dir).map((l) => [l.index, l]));
   const mine = w.tasks.slice(element * w.tasksPerElement, (element + 1) * w.tasksPerElement);
   const cache = new Cache(job.cacheDir);

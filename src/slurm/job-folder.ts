@@ -11,22 +11,24 @@ import { deserialize, serialize } from 'node:v8';
 import type { DepResult, Task } from '../pipeline/task.ts';
 import type { SlurmSettings } from './settings.ts';
 
-export const JOB_FORMAT = 'expt-slurm-job-v1';
+export const JOB_FORMAT = 'expt-slurm-job-v2';
 
-export interface Wave {
+/** One submitted job array: the tasks of one dependency wave that share Slurm settings. */
+export interface JobArray {
+  wave: number;
   /** The Slurm array job id. */
   jobId: string;
-  /** Indices (into tasks.jsonl) of the wave's tasks, in element order. */
+  /** Indices (into tasks.jsonl) of the array's tasks, in element order. */
   tasks: number[];
   tasksPerElement: number;
+  settings: SlurmSettings;
 }
 
 export interface JobFile {
   format: typeof JOB_FORMAT;
   createdAt: string;
   cacheDir: string;
-  settings: SlurmSettings;
-  waves: Wave[];
+  arrays: JobArray[];
 }
 
 /** One line of tasks.jsonl: the task with its input values, and what its dependencies are. */
@@ -113,7 +115,7 @@ export function jobFolders(cacheDir: string): string[] {
     .sort();
 }
 
-/** The Slurm element (`<array id>_<index>`) that runs task `index` of a wave. */
-export function elementOf(wave: Wave, index: number): string {
-  return `${wave.jobId}_${Math.floor(wave.tasks.indexOf(index) / wave.tasksPerElement)}`;
+/** The Slurm element (`<array id>_<index>`) that runs task `index` of an array. */
+export function elementOf(array: JobArray, index: number): string {
+  return `${array.jobId}_${Math.floor(array.tasks.indexOf(index) / array.tasksPerElement)}`;
 }

@@ -8,7 +8,7 @@
  * at once (`detach`). A task already queued by an earlier submission that is
  * still pending or running is not submitted again: the run waits for it.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cache } from '../pipeline/cache.ts';
 import type { Plan } from '../pipeline/plan.ts';
@@ -27,7 +27,7 @@ import {
   encodeTaskLine,
   type JobFile,
   type TaskLine,
-  type Wave,
+  type JobArray,
 } from './job-folder.ts';
 import type { SlurmSettings } from './settings.ts';
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -55,12 +55,12 @@ export function inFlight(cacheDir: string, queued?: Map<string, { state: string 
   const q = queued ?? queuedElements();
   for (const dir of dirs) {
     const job = readJobFile(dir);
-    if (!job || !job.waves.some((w) => [...q.keys()].some((id) => id.startsWith(`${w.jobId}_`)))) continue;
-    const lines = readTaskLines(dir);
-    for (const line of lines) {
-      const wave = job.waves[line.wave];
-      if (!wave || readStatus(dir, line.index)) continue;
-      const element = elementOf(wave, line.index);
+    if (!job || !job.arrays.some((a) => [...q.keys()].some((id) => id.startsWith(`${a.jobId}_`)))) continue;
+    const arrayOf = new Map(job.arrays.flatMap((a) => a.tasks.map((index) => [index, a] as const)));
+    for (const line of readTaskLines(dir)) {
+      const array = arrayOf.get(line.index);
+      if (!array || readStatus(dir, line.index)) continue;
+      const element = elementOf(array, line.index);
       const state = q.get(element)?.state;
       if (state !== undefined) out.set(line.task.key, { dir, index: line.index, element, state });
     }
@@ -71,7 +71,10 @@ export function inFlight(cacheDir: string, queued?: Map<string, { state: string 
 export interface SlurmRunOptions {
   cache: Cache;
   logger: RunLogger;
-  settings: SlurmSettings;
+  /** The Slurm settings of a task (its experiment's over the config's). */
+  settings(task: Task): SlurmSettings;
+  /** At most this many elements run at once (the throttle), for the progress estimate. */
+  throttle?: number;
   /** The project folder: elements start there. */
   root: string;
   force?: boolean;
@@ -91,9 +94,12 @@ export interface SlurmRunResult {
   pending: boolean;
 }
 
-/** The submission of `tasks` (in graph order) as one array per dependency wave. */
+/**
+ * The submission of `tasks` (in graph order): one array per dependency wave
+ * and Slurm settings; an array of wave k+1 starts after every array of wave k
+ * has ended (afterany), whatever their outcome.
+ */
 function submit(tasks: Task[], plan: Plan, options: SlurmRunOptions): { dir: string; job: JobFile } {
-  const s = options.settings;
   const dir = createJobFolder(options.cache.root);
   const waveOf = new Map<string, number>();
   const lines: TaskLine[] = tasks.map((task, index) => {
@@ -103,42 +109,52 @@ function submit(tasks: Task[], plan: Plan, options: SlurmRunOptions): { dir: str
   });
   writeFileSync(join(dir, 'tasks.jsonl'), lines.map(encodeTaskLine).join('\n') + '\n');
   const maxArray = maxArraySize();
-  const command = s.command ?? `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
-  const job: JobFile = { format: JOB_FORMAT, createdAt: new Date().toISOString(), cacheDir: resolve(options.cache.root), settings: s, waves: [] };
+  const job: JobFile = { format: JOB_FORMAT, createdAt: new Date().toISOString(), cacheDir: resolve(options.cache.root), arrays: [] };
   const waves = Math.max(0, ...lines.map((l) => l.wave + 1));
   for (let w = 0; w < waves; w++) {
-    const indices = lines.filter((l) => l.wave === w).map((l) => l.index);
-    // Arrays may not exceed MaxArraySize elements: pack more tasks into each element instead.
-    const perElement = Math.max(s.tasksPerElement ?? 1, Math.ceil(indices.length / maxArray));
-    const elements = Math.ceil(indices.length / perElement);
-    const script = join(dir, `wave-${w}.sh`);
-    writeFileSync(
-      script,
-      [
-        '#!/bin/bash',
-        `# expt: wave ${w} of ${waves}, ${indices.length} tasks, ${perElement} per element`,
-        `exec ${command} _slurm-element ${JSON.stringify(dir)} ${w} "$SLURM_ARRAY_TASK_ID"`,
-        '',
-      ].join('\n'),
-    );
-    const args = [
-      `--array=0-${elements - 1}${s.throttle !== undefined ? `%${s.throttle}` : ''}`,
-      `--job-name=expt-w${w}`,
-      `--output=${join(dir, 'slurm', '%A_%a.out')}`,
-      `--error=${join(dir, 'slurm', '%A_%a.err')}`,
-      `--chdir=${options.root}`,
-      `--cpus-per-task=${s.cpusPerTask ?? 1}`,
-      ...(s.partition ? [`--partition=${s.partition}`] : []),
-      ...(s.account ? [`--account=${s.account}`] : []),
-      ...(s.time ? [`--time=${s.time}`] : []),
-      ...(s.mem ? [`--mem=${s.mem}`] : []),
-      ...(w > 0 ? [`--dependency=afterany:${job.waves[w - 1].jobId}`] : []),
-      ...(s.sbatchArgs ?? []),
-    ];
-    const wave: Wave = { jobId: sbatch(args, script), tasks: indices, tasksPerElement: perElement };
-    job.waves.push(wave);
-    // Written after every wave: a submission cut short still names the jobs it started.
-    writeAtomic(join(dir, 'job.json'), JSON.stringify(job, null, 1) + '\n');
+    const groups = new Map<string, { settings: SlurmSettings; indices: number[] }>();
+    for (const l of lines.filter((l) => l.wave === w)) {
+      const settings = options.settings(l.task);
+      const g = groups.get(JSON.stringify(settings)) ?? { settings, indices: [] };
+      g.indices.push(l.index);
+      groups.set(JSON.stringify(settings), g);
+    }
+    const previous = job.arrays.filter((a) => a.wave === w - 1).map((a) => a.jobId);
+    for (const { settings: s, indices } of groups.values()) {
+      const a = job.arrays.length;
+      const command = s.command ?? `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
+      // Arrays may not exceed MaxArraySize elements: pack more tasks into each element instead.
+      const perElement = Math.max(s.tasksPerElement ?? 1, Math.ceil(indices.length / maxArray));
+      const elements = Math.ceil(indices.length / perElement);
+      const script = join(dir, `array-${a}.sh`);
+      writeFileSync(
+        script,
+        [
+          '#!/bin/bash',
+          `# expt: array ${a}, dependency wave ${w} of ${waves}, ${indices.length} tasks, ${perElement} per element`,
+          `exec ${command} _slurm-element ${JSON.stringify(dir)} ${a} "$SLURM_ARRAY_TASK_ID"`,
+          '',
+        ].join('\n'),
+      );
+      const args = [
+        `--array=0-${elements - 1}${s.throttle !== undefined ? `%${s.throttle}` : ''}`,
+        `--job-name=expt-w${w}`,
+        `--output=${join(dir, 'slurm', '%A_%a.out')}`,
+        `--error=${join(dir, 'slurm', '%A_%a.err')}`,
+        `--chdir=${options.root}`,
+        `--cpus-per-task=${s.cpusPerTask ?? 1}`,
+        ...(s.partition ? [`--partition=${s.partition}`] : []),
+        ...(s.account ? [`--account=${s.account}`] : []),
+        ...(s.time ? [`--time=${s.time}`] : []),
+        ...(s.mem ? [`--mem=${s.mem}`] : []),
+        ...(previous.length > 0 ? [`--dependency=afterany:${previous.join(':')}`] : []),
+        ...(s.sbatchArgs ?? []),
+      ];
+      const array: JobArray = { wave: w, jobId: sbatch(args, script), tasks: indices, tasksPerElement: perElement, settings: s };
+      job.arrays.push(array);
+      // Written after every array: a submission cut short still names the jobs it started.
+      writeAtomic(join(dir, 'job.json'), JSON.stringify(job, null, 1) + '\n');
+    }
   }
   return { dir, job };
 }
@@ -156,7 +172,7 @@ export async function runPlanOnSlurm(plan: Plan, options: SlurmRunOptions): Prom
   const start = performance.now();
   const summary: RunSummary = { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, durationMs: 0, failures: [] };
   // The cluster decides how many elements run at once; the throttle bounds it.
-  logger.begin(plan, { jobs: options.settings.throttle ?? plan.entries.length, where: 'Slurm' });
+  logger.begin(plan, { jobs: options.throttle ?? plan.entries.length, where: 'Slurm' });
   const emit = (event: TaskEvent) => {
     try {
       logger.event(event);
@@ -180,8 +196,8 @@ export async function runPlanOnSlurm(plan: Plan, options: SlurmRunOptions): Prom
   if (fresh.length > 0) {
     const sub = submit(fresh, plan, options);
     dir = sub.dir;
-    jobIds = sub.job.waves.map((w) => w.jobId);
-    sub.job.waves.forEach((w) => w.tasks.forEach((index) => watched.push({ task: fresh[index], dir: sub.dir, index, element: elementOf(w, index) })));
+    jobIds = sub.job.arrays.map((a) => a.jobId);
+    sub.job.arrays.forEach((a) => a.tasks.forEach((index) => watched.push({ task: fresh[index], dir: sub.dir, index, element: elementOf(a, index) })));
   }
   options.onSubmitted?.({ dir, jobIds, joined: toRun.length - fresh.length });
   if (options.detach || watched.length === 0) {
@@ -250,9 +266,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The folder a relative `--chdir` resolves against never matters: elements get absolute paths. */
-export function absolute(path: string): string {
-  return isAbsolute(path) ? path : resolve(path);
 }

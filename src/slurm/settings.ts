@@ -43,10 +43,34 @@ export interface Executor {
   slurm: SlurmSettings;
 }
 
-/** The executor of a run: the command line's kind over the config's. */
-export function resolveExecutor(def: ExecutorDef | undefined, cliKind: ExecutorKind | undefined): Executor {
-  const fromConfig: Executor = def === undefined ? { kind: 'local', slurm: {} } : typeof def === 'string' ? { kind: def, slurm: {} } : { kind: def.kind, slurm: withoutKind(def) };
-  return cliKind === undefined ? fromConfig : { kind: cliKind, slurm: fromConfig.slurm };
+function executorOf(def: ExecutorDef | undefined, over: Executor): Executor {
+  if (def === undefined) return over;
+  if (typeof def === 'string') return { kind: def, slurm: over.slurm };
+  return { kind: def.kind, slurm: { ...over.slurm, ...withoutKind(def) } };
+}
+
+/** An experiment's executor: its own `executor` over the config's (Slurm settings field by field). */
+export function experimentExecutor(top: ExecutorDef | undefined, own: ExecutorDef | undefined): Executor {
+  return executorOf(own, executorOf(top, { kind: 'local', slurm: {} }));
+}
+
+/**
+ * The executor of a run of `experiments` (name → its executor): the command
+ * line's kind, else the one kind they all ask for; experiments that ask for
+ * different kinds cannot share one run without saying which (a run has one
+ * scheduler). `slurm` maps each experiment to its settings.
+ */
+export function resolveExecutor(
+  experiments: ReadonlyMap<string, Executor>,
+  cliKind: ExecutorKind | undefined,
+): { kind: ExecutorKind; slurm: Map<string, SlurmSettings> } | { conflict: [string, ExecutorKind, string, ExecutorKind] } {
+  const slurm = new Map([...experiments].map(([name, e]) => [name, e.slurm]));
+  if (cliKind !== undefined) return { kind: cliKind, slurm };
+  const entries = [...experiments];
+  const first = entries[0];
+  const other = entries.find(([, e]) => e.kind !== first?.[1].kind);
+  if (first && other) return { conflict: [first[0], first[1].kind, other[0], other[1].kind] };
+  return { kind: first?.[1].kind ?? 'local', slurm };
 }
 
 function withoutKind(def: { kind: ExecutorKind } & SlurmSettings): SlurmSettings {
