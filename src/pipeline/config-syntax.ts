@@ -5,6 +5,10 @@
  * every format, where the parsers would silently keep the last one (a second
  * experiment of the same name replaces the first).
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseDocument, type Document } from 'yaml';
 
 /** A syntax error or a duplicate key in a config file, at a 1-based line and column. */
@@ -100,8 +104,26 @@ export function parseJsonConfig(text: string): unknown {
  * at run time (a spread, a computed key) are not literal duplicates and pass.
  */
 export async function checkScriptConfig(filepath: string, text: string): Promise<void> {
+  // esbuild runs as a child process (~0.1 CPU-s a command): a text that passed once is remembered
+  // by its content, as tsx remembers what it compiled.
+  const passed = join(tmpdir(), 'expt-config-checks', createHash('sha256').update(`${loaderOf(filepath)}\0${text}`).digest('hex').slice(0, 40));
+  if (existsSync(passed)) return;
+  await checkWithEsbuild(filepath, text);
+  try {
+    mkdirSync(dirname(passed), { recursive: true });
+    writeFileSync(passed, '');
+  } catch {
+    // a read-only temp folder: check again next time
+  }
+}
+
+function loaderOf(filepath: string): 'ts' | 'js' {
+  return /\.m?ts$/.test(filepath) ? 'ts' : 'js';
+}
+
+async function checkWithEsbuild(filepath: string, text: string): Promise<void> {
   const { transform } = await import('esbuild');
-  const loader = /\.m?ts$/.test(filepath) ? 'ts' : 'js';
+  const loader = loaderOf(filepath);
   let warnings: { id?: string; text: string; location: { line: number; column: number } | null; notes: { location: { line: number } | null }[] }[];
   try {
     ({ warnings } = await transform(text, { loader, logLevel: 'silent', sourcefile: filepath }));
