@@ -179,13 +179,24 @@ slurmTest('an element cancelled with scancel mid-run is submitted again by the n
 
 slurmTest('per-experiment settings: each experiment\'s tasks go to an array with its own settings', (t) => {
   const other = { ...small, models: ['gpt2-small'], fusion: ['none'] };
-  const dir = project({ small, other: { ...other, executor: { kind: 'slurm', time: '20:00' } } }, { kind: 'slurm', time: '10:00' });
+  const dir = project({ small, other: { ...other, executor: { kind: 'slurm', time: '20:00', tasksPerElement: 2 } } }, { kind: 'slurm', time: '10:00' });
   const r = expt(dir, 'run', '--json');
   t.is(r.code, 0, r.stderr);
   const [folder] = readdirSync(path.join(dir, 'cache', '.slurm'));
   const job = JSON.parse(readFileSync(path.join(dir, 'cache', '.slurm', folder, 'job.json'), 'utf8')) as { arrays: { wave: number; settings: { time?: string } }[] };
-  t.deepEqual(job.arrays.filter((a) => a.wave === 0).map((a) => a.settings.time).sort(), ['10:00', '20:00']);
+  const wave0 = job.arrays.filter((a) => a.wave === 0);
+  t.deepEqual(wave0.map((a) => a.settings.time).sort(), ['10:00', '20:00']);
+  // Two tasks per element on the 20-minute array: its tasks are done all the same.
+  t.deepEqual(wave0.map((a) => (a as unknown as { tasksPerElement: number }).tasksPerElement).sort(), [1, 2]);
   t.is(json(r.stdout)['failed'], 0);
+});
+
+test('no Slurm client on PATH: one line saying where to run or how to start a test cluster (exit 2)', (t) => {
+  const dir = project({ small }, { kind: 'slurm' });
+  const r = spawnSync(process.execPath, [bin, 'run'], { cwd: dir, env: { ...env, PATH: path.join(dir, 'no-such-bin') }, encoding: 'utf8' });
+  t.is(r.status, 2);
+  t.regex(r.stderr, /^expt: (squeue|sbatch|scontrol) not found: run expt on a Slurm cluster's login node .*scripts\/slurm-localhost\.sh start.*--executor local`\n$/);
+  t.is(r.stderr.split('\n').length, 2);
 });
 
 test('experiments that ask for different executors: one line naming the field, unless --executor chooses (exit 2)', (t) => {
