@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { openSession, usesTimeloop } from '../pipeline/session.ts';
 import { findTimeloop } from '../timeloop/tools.ts';
 import { UserError } from '../util/errors.ts';
+import { removeFinishedSubmissions } from '../slurm/run.ts';
 
 export async function runGc(argv: string[]): Promise<number> {
   let parsed;
@@ -16,7 +17,8 @@ export async function runGc(argv: string[]): Promise<number> {
       ['Usage: expt gc [--json] [--config FILE]', '', 'Removes cache entries no task of any experiment in the config references',
         '(with either engine: embedded, and timeloop when Timeloop is installed; the',
         'timeloop time limit is the config\'s),', 'records of task ids that no longer exist, and leftovers of interrupted writes',
-        '(temp entries and memo files of processes that are gone, their claims).', 'Only in a cache folder marked as expt\'s; refused while another expt process computes into it.', ''].join('\n'),
+        '(temp entries and memo files of processes that are gone, their claims), and the',
+        'folders of Slurm submissions that Slurm no longer lists.', 'Only in a cache folder marked as expt\'s; refused while another expt process computes into it.', ''].join('\n'),
     );
     return 0;
   }
@@ -29,10 +31,11 @@ export async function runGc(argv: string[]): Promise<number> {
   const referenced = new Set(tasks.map((t) => `${t.kind}/${t.key}`));
   const ids = new Set(tasks.flatMap((t) => [t.id, ...t.aliases]));
   const out = session.cache.gc(referenced, ids);
+  const submissions = removeFinishedSubmissions(session.cache.root).length;
   if (parsed.values.json) {
-    process.stdout.write(JSON.stringify({ removed: out.removed.map((e) => `${e.kind}/${e.key}`), kept: out.kept, records: out.records, temp: out.temp }) + '\n');
+    process.stdout.write(JSON.stringify({ removed: out.removed.map((e) => `${e.kind}/${e.key}`), kept: out.kept, records: out.records, temp: out.temp, slurmSubmissions: submissions }) + '\n');
   } else {
-    process.stdout.write(`expt gc: removed ${out.removed.length} entr${out.removed.length === 1 ? 'y' : 'ies'}, kept ${out.kept}; removed ${out.records} stale task record${out.records === 1 ? '' : 's'} and ${out.temp} leftover temp file${out.temp === 1 ? '' : 's'}\n`);
+    process.stdout.write(`expt gc: removed ${out.removed.length} entr${out.removed.length === 1 ? 'y' : 'ies'}, kept ${out.kept}; removed ${out.records} stale task record${out.records === 1 ? '' : 's'} and ${out.temp} leftover temp file${out.temp === 1 ? '' : 's'}${submissions > 0 ? `; removed ${submissions} finished Slurm submission folder${submissions === 1 ? '' : 's'}` : ''}\n`);
   }
   return 0;
 }

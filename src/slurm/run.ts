@@ -30,7 +30,7 @@ import {
   type JobArray,
 } from './job-folder.ts';
 import type { SlurmSettings } from './settings.ts';
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const BIN = fileURLToPath(new URL('../../bin/expt.js', import.meta.url));
 
@@ -66,6 +66,33 @@ export function inFlight(cacheDir: string, queued?: Map<string, { state: string 
     }
   }
   return out;
+}
+
+/**
+ * Removes the folders of submissions that Slurm no longer lists (every
+ * array finished, failed or was cancelled): their results are in the cache,
+ * their logs are history. Without a Slurm client nothing is removed, since a
+ * submission's state cannot be known. Returns the folders removed.
+ */
+export function removeFinishedSubmissions(cacheDir: string): string[] {
+  const dirs = jobFolders(cacheDir);
+  if (dirs.length === 0) return [];
+  let queued: Map<string, { state: string }>;
+  try {
+    queued = queuedElements();
+  } catch {
+    return [];
+  }
+  const live = (job: JobFile) => job.arrays.some((a) => [...queued.keys()].some((id) => id.startsWith(`${a.jobId}_`)));
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    const job = readJobFile(dir);
+    // A folder without a readable job.json is a submission cut short before its first sbatch.
+    if (job && live(job)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }
 
 export interface SlurmRunOptions {

@@ -104,6 +104,12 @@ slurmTest('quick and a small matrix through --executor slurm: the same reports a
   t.is(again.code, 0, again.stderr);
   t.is(json(again.stdout)['ran'], 0);
   t.notRegex(again.stderr, /submitted Slurm/);
+  // Finished submissions are history: gc removes their folders.
+  t.is(readdirSync(path.join(viaSlurm, 'cache', '.slurm')).length, 1);
+  const gc = expt(viaSlurm, 'gc');
+  t.is(gc.code, 0, gc.stderr);
+  t.regex(gc.stdout, /removed 1 finished Slurm submission folder/);
+  t.deepEqual(readdirSync(path.join(viaSlurm, 'cache', '.slurm')), []);
 });
 
 slurmTest('a failed element is reported with Slurm\'s state and its stderr; its dependents are skipped, the rest completes (exit 1); a rerun submits only those', (t) => {
