@@ -115,7 +115,7 @@ export function jobFolders(cacheDir: string): string[] {
     .sort();
 }
 
-/** The Slurm element (`<array id>_<index>`) that runs task `index` of an array. */
-export function elementOf(array: JobArray, index: number): string {
-  return `${array.jobId}_${Math.floor(array.tasks.indexOf(index) / array.tasksPerElement)}`;
+/** Task index → the Slurm element (`<array id>_<n>`) that runs it, for every task of the submission. */
+export function elementsOf(job: Pick<JobFile, 'arrays'>): Map<number, string> {
+  return new Map(job.arrays.flatMap((a) => a.tasks.map((index, position) => [index, `${a.jobId}_${Math.floor(position / a.tasksPerElement)}`] as const)));
 }

@@ -17,7 +17,7 @@ import type { Task } from '../pipeline/task.ts';
 import { elementInfo, maxArraySize, queuedElements, sbatch } from './cluster.ts';
 import {
   createJobFolder,
-  elementOf,
+  elementsOf,
   JOB_FORMAT,
   jobFolders,
   readJobFile,
@@ -56,11 +56,10 @@ export function inFlight(cacheDir: string, queued?: Map<string, { state: string 
   for (const dir of dirs) {
     const job = readJobFile(dir);
     if (!job || !job.arrays.some((a) => [...q.keys()].some((id) => id.startsWith(`${a.jobId}_`)))) continue;
-    const arrayOf = new Map(job.arrays.flatMap((a) => a.tasks.map((index) => [index, a] as const)));
+    const elementOf = elementsOf(job);
     for (const line of readTaskLines(dir)) {
-      const array = arrayOf.get(line.index);
-      if (!array || readStatus(dir, line.index)) continue;
-      const element = elementOf(array, line.index);
+      const element = elementOf.get(line.index);
+      if (element === undefined || readStatus(dir, line.index)) continue;
       const state = q.get(element)?.state;
       if (state !== undefined) out.set(line.task.key, { dir, index: line.index, element, state });
     }
@@ -224,7 +223,7 @@ export async function runPlanOnSlurm(plan: Plan, options: SlurmRunOptions): Prom
     const sub = submit(fresh, plan, options);
     dir = sub.dir;
     jobIds = sub.job.arrays.map((a) => a.jobId);
-    sub.job.arrays.forEach((a) => a.tasks.forEach((index) => watched.push({ task: fresh[index], dir: sub.dir, index, element: elementOf(a, index) })));
+    for (const [index, element] of elementsOf(sub.job)) watched.push({ task: fresh[index], dir: sub.dir, index, element });
   }
   options.onSubmitted?.({ dir, jobIds, joined: toRun.length - fresh.length });
   if (options.detach || watched.length === 0) {
@@ -235,7 +234,8 @@ export async function runPlanOnSlurm(plan: Plan, options: SlurmRunOptions): Prom
   }
   const pending = new Set(watched);
   const started = new Set<Watched>();
-  const pollMs = options.pollMs ?? 2000;
+  // squeue is the controller's load: every few seconds is enough for a progress display.
+  const pollMs = options.pollMs ?? 5000;
   const finish = (w: Watched, state: 'done' | 'failed' | 'skipped', reason: string | undefined, durationMs?: number) => {
     pending.delete(w);
     if (state === 'done') summary.ran++;
