@@ -622,6 +622,12 @@ function checkEngine(c: Checker, value: unknown, path: string): void {
   if (!(ENGINE_NAMES as readonly unknown[]).includes(value)) c.expected(path, `one of ${ENGINE_NAMES.join(', ')}`, value);
 }
 
+function knownLayer(c: Checker, layer: string, path: string): void {
+  if ((ALL_LAYER_IDS as readonly string[]).includes(layer)) return;
+  const near = closest(layer, ALL_LAYER_IDS);
+  c.fail(path, `unknown layer '${layer}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
+}
+
 function checkExecutor(c: Checker, value: unknown, path: string): void {
   const kinds = `${EXECUTOR_KINDS.map((k) => `'${k}'`).join(' or ')}`;
   if (typeof value === 'string') {
@@ -688,23 +694,14 @@ function checkExperiment(c: Checker, name: string, value: unknown): void {
         const missing = ['model', 'layer', 'arch'].find((k) => job[k] === undefined);
         if (missing !== undefined) c.fail(join2(jp, missing), `missing required field (a job without files is a layer of a model on an architecture: expected files, or model, layer and arch)`);
         if (job['fusion'] !== undefined && job['fusion'] !== 'none') c.fail(join2(jp, 'fusion'), "a job without files is unfused (expected 'none'; fused cells come from the matrix's fusion levels)");
-        const l = job['layer'] as string;
-        if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
-          const near = closest(l, ALL_LAYER_IDS);
-          c.fail(join2(jp, 'layer'), `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
-        }
+        knownLayer(c, job['layer'] as string, join2(jp, 'layer'));
       }
     });
   }
   if (e['models'] !== undefined) c.names(e['models'], at('models'), 'a list of model names');
   if (e['layers'] !== undefined && e['layers'] !== 'study' && e['layers'] !== 'all') {
     if (!Array.isArray(e['layers'])) c.expected(at('layers'), "'study', 'all' or a list of layer names", e['layers']);
-    c.names(e['layers'], at('layers'), "'study', 'all' or a list of layer names").forEach((l, i) => {
-      if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
-        const near = closest(l, ALL_LAYER_IDS);
-        c.fail(`${at('layers')}[${i}]`, `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
-      }
-    });
+    c.names(e['layers'], at('layers'), "'study', 'all' or a list of layer names").forEach((l, i) => knownLayer(c, l, `${at('layers')}[${i}]`));
   }
   if (e['architectures'] !== undefined) c.names(e['architectures'], at('architectures'), 'a list of architecture names');
   if (e['fusion'] !== undefined) c.names(e['fusion'], at('fusion'), "a list of fusion levels ('none' or a storage level name)");
@@ -769,12 +766,7 @@ function checkSweep(c: Checker, value: unknown, path: string): void {
   if (s['beyondCacti'] !== undefined) oneOf(c, s['beyondCacti'], join2(path, 'beyondCacti'), ['extrapolate', 'clamp']);
   if (s['model'] !== undefined) c.name(s['model'], join2(path, 'model'));
   if (s['layers'] !== undefined) {
-    c.names(s['layers'], join2(path, 'layers'), 'a list of layer names').forEach((l, i) => {
-      if (!(ALL_LAYER_IDS as readonly string[]).includes(l)) {
-        const near = closest(l, ALL_LAYER_IDS);
-        c.fail(`${join2(path, 'layers')}[${i}]`, `unknown layer '${l}'${near ? ` (did you mean '${near}'?)` : ''}; known layers: ${ALL_LAYER_IDS.join(', ')}`);
-      }
-    });
+    c.names(s['layers'], join2(path, 'layers'), 'a list of layer names').forEach((l, i) => knownLayer(c, l, `${join2(path, 'layers')}[${i}]`));
   }
   if (s['mapper'] !== undefined) {
     const mp = join2(path, 'mapper');

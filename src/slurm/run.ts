@@ -260,8 +260,9 @@ export async function runPlanOnSlurm(plan: Plan, options: SlurmRunOptions): Prom
         started.add(w);
         emit({ task: w.task, state: 'started', reason: `Slurm ${w.element}` });
       }
-      // Gone from the queue without a status: the element died (time limit, memory, node, scancel).
-      if (inQueue === undefined && !readStatus(w.dir, w.index)) {
+      // Gone from the queue without a status (squeue ran before the status was read, and an element
+      // writes its status before it exits): the element died (time limit, memory, node, scancel).
+      if (inQueue === undefined) {
         if (cache.get(w.task.kind, w.task.key).ok) finish(w, 'done', undefined);
         else finish(w, 'failed', elementFailure(w));
       }
