@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly: tsx compiles them on the fly (and
-// caches the result), so there is no build step after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the TypeScript sources without a build step: from a bundle made on the
+// first start (and after every source edit), or through tsx (see launch.mjs).
+import { startEntry } from './launch.mjs';
 
-register();
-const { main } = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+const { main } = await startEntry('main');
 process.exitCode = await main(process.argv.slice(2));

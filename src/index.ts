@@ -2,7 +2,7 @@
  * The package entry (`import { defineConfig } from 'expt'`): what an
  * experiments config needs, plus the pipeline's public types.
  */
-export { defineConfig } from './pipeline/config.ts';
+export { defineConfig } from './pipeline/define-config.ts';
 export type {
   ArchitectureDef,
   CrossArchDef,

@@ -35,7 +35,7 @@ export async function parallelSearch(request: ParallelSearchRequest, jobs: numbe
   const parts = await Promise.all(
     Array.from({ length: jobs }, (_, worker) => {
       return new Promise<SearchResult>((resolve, reject) => {
-        // The .mjs bootstrap registers tsx in the worker, then loads search-worker.ts.
+        // The .mjs bootstrap loads search-worker.ts, from its process's bundle or through tsx.
         const w = new Worker(new URL('./search-worker.mjs', import.meta.url), {
           workerData: { ...request, worker, workers: jobs } satisfies WorkerRequest,
         });

@@ -1,6 +1,5 @@
-// Worker bootstrap: worker threads start without the main thread's tsx hooks,
-// so register them here before loading the TypeScript worker module.
-import { register } from 'tsx/esm/api';
+// Worker bootstrap: a worker thread starts without the main thread's module
+// hooks, so it loads the same bundle as its process, or the sources through tsx.
+import { startEntry } from '../../bin/launch.mjs';
 
-register();
-await import(new URL('./search-worker.ts', import.meta.url).href);
+await startEntry('search-worker');

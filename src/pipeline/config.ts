@@ -14,6 +14,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { UserError } from '../util/errors.ts';
+import { bundledConfigUrl } from './config-bundle.ts';
 import { checkScriptConfig, ConfigSyntaxError, lineInStack, parseJsonConfig, parseYamlConfig } from './config-syntax.ts';
 import { listArchitectures } from '../arch/preset-files.ts';
 import { ALL_LAYER_IDS, layerDefinition } from '../workload/layers.ts';
@@ -249,11 +250,6 @@ export function selectExperiments(loaded: Pick<LoadedConfig, 'config' | 'display
   return [...names];
 }
 
-/** Identity function that gives `experiments.config.ts` its types. */
-export function defineConfig(config: ExptConfig): ExptConfig {
-  return config;
-}
-
 /** A loaded, validated config with the places it refers to. */
 export interface LoadedConfig {
   config: ExptConfig;
@@ -295,9 +291,21 @@ const importLoader: Loader = async (filepath, content) => {
   return unwrapDefault((await import(url)) as Record<string, unknown>);
 };
 
-/** TypeScript configs go through tsx's tsImport (works with or without a package.json nearby). */
+/**
+ * TypeScript configs are bundled and imported by Node (config-bundle.ts); one
+ * that imports another package goes through tsx's tsImport (works with or
+ * without a package.json nearby).
+ */
 const tsLoader: Loader = async (filepath, content) => {
   await checkScriptConfig(filepath, content);
+  const url = await bundledConfigUrl(filepath, content);
+  if (url !== undefined) {
+    try {
+      return unwrapDefault((await import(url)) as Record<string, unknown>);
+    } catch {
+      // The config threw while it ran: through tsx the error's stack names the config's own line.
+    }
+  }
   const { tsImport } = await import('tsx/esm/api');
   return unwrapDefault((await tsImport(pathToFileURL(filepath).href, import.meta.url)) as Record<string, unknown>);
 };

@@ -1,8 +1,8 @@
 /**
  * A pool of worker threads for compute-heavy task kinds. Workers start
- * lazily (each registers tsx, ~0.3 s) and are reused for later tasks; a
- * worker that dies fails its task and is replaced. `terminate()` stops
- * everything at once (Ctrl+C).
+ * lazily (each loads expt's bundle, or registers tsx: bin/launch.mjs) and
+ * are reused for later tasks; a worker that dies fails its task and is
+ * replaced. `terminate()` stops everything at once (Ctrl+C).
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.ts';

@@ -33,6 +33,18 @@ test('.ts (defineConfig), .mjs, .json and .yaml configs load to the same tasks a
   for (const k of keys.slice(1)) t.deepEqual(k, keys[0]);
 });
 
+test('a .ts config that imports a file of its own sees that file edited (the bundled config is not reused)', async (t) => {
+  const dir = makeProject();
+  const index = JSON.stringify(path.join(repoRoot, 'src', 'index.ts'));
+  writeFileSync(path.join(dir, 'experiments.config.ts'), `import { defineConfig } from ${index};\nimport { grid } from './grid.ts';\nexport default defineConfig({ experiments: { grid } });\n`);
+  const writeGrid = (layers: string[]) => writeFileSync(path.join(dir, 'grid.ts'), `export const grid = ${JSON.stringify(gridExperiment(300, layers, ['gemmini']))};\n`);
+  writeGrid(['KQV']);
+  const layers = async () => (await planJson(dir)).filter((p) => p.kind === 'map').map((p) => p.layer);
+  t.deepEqual(await layers(), ['KQV']);
+  writeGrid(['VScores']);
+  t.deepEqual(await layers(), ['VScores']);
+});
+
 test("the repository's experiments.config.ts (import { defineConfig } from 'expt') plans the quick experiment", async (t) => {
   const plan = await planJson(repoRoot, 'quick');
   const maps = plan.filter((p) => p.kind === 'map');
