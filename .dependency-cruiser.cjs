@@ -1,0 +1,83 @@
+// The layering of src/, checked by `npm test` (dependency-cruiser). The
+// layers and the reasons behind them are in docs/architecture.md; an
+// exception is allowed only when it is listed there, with its reason, and in
+// EXCEPTIONS below.
+//
+// Lowest first: a folder may import its own files and the layers below it,
+// never one above (type-only imports count too: a type is part of the
+// interface a layer depends on).
+const LAYERS = ['util', 'workload', 'arch', 'mapping', 'model', 'mapper', 'timeloop', 'fusion', 'sweeps', 'inputs', 'build', 'slurm', 'pipeline', 'report', 'cli'];
+
+// The build engine and its executors know no task kind and no study: they
+// stand beside the domain layers (kinds are handed to them in a registry).
+const ENGINE_MAY_IMPORT = { build: ['util', 'build'], slurm: ['util', 'build', 'slurm'] };
+
+/** [from, to, reason]: each also listed in docs/architecture.md. */
+const EXCEPTIONS = [];
+
+const folder = (name) => `^src/${name}/`;
+const exceptionPaths = (from) => EXCEPTIONS.filter(([f]) => f === from).map(([, to]) => to);
+
+const layerRules = LAYERS.flatMap((layer, i) => {
+  const above = LAYERS.slice(i + 1);
+  if (above.length === 0) return [];
+  return [
+    {
+      name: `layer-${layer}`,
+      comment: `src/${layer}/ may import only src/${layer}/ and the layers below it (${LAYERS.slice(0, i).join(', ') || 'none'})`,
+      severity: 'error',
+      from: { path: folder(layer) },
+      to: { path: `^src/(${above.join('|')})/`, pathNot: exceptionPaths(layer) },
+    },
+  ];
+});
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    ...Object.entries(ENGINE_MAY_IMPORT).map(([engine, allowed]) => ({
+      name: `${engine}-knows-no-study`,
+      comment: `src/${engine}/ is part of the generic build engine: it imports only ${allowed.map((a) => `src/${a}/`).join(', ')} (task kinds are handed to it in a registry)`,
+      severity: 'error',
+      from: { path: folder(engine) },
+      to: { path: '^src/', pathNot: [...allowed.map(folder), ...exceptionPaths(engine)] },
+    })),
+    {
+      name: 'no-cycle-in-build',
+      comment: 'no file cycle in the build engine',
+      severity: 'error',
+      from: { path: folder('build') },
+      to: { circular: true },
+    },
+    {
+      name: 'no-cycle-in-domain',
+      comment: 'no file cycle among the domain folders (model, mapper, mapping, arch, timeloop, workload)',
+      severity: 'error',
+      from: { path: '^src/(model|mapper|mapping|arch|timeloop|workload)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-tests-from-src',
+      comment: 'the program never imports the tests or the benches',
+      severity: 'error',
+      from: { path: '^(src|bin)/' },
+      to: { path: '^(tests|bench)/' },
+    },
+    {
+      name: 'no-unresolvable',
+      comment: 'every import resolves (a typo in a path is caught here, before a user runs into it)',
+      severity: 'error',
+      from: { path: '^(src|bin)/' },
+      to: { couldNotResolve: true, pathNot: ['^pnpapi$', '^source-map-support$'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^node_modules/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    combinedDependencies: false,
+    // Packages' `exports` maps (csv-parse/sync, tsx/esm/api), as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main'] },
+  },
+};
