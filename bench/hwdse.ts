@@ -24,31 +24,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  CROSS_ARCH_BERT_LAYERS,
-  CROSS_ARCH_CONVS,
-  CROSS_ARCH_GEMMS,
-  GEMMINI_CONFIG_KEYS,
-  GEMMINI_HARDCODED_CONFIGS,
-  GEMMINI_HWDSE_2024_05_08_CONFIGS,
-  GEMMINI_JSON_CONFIGS,
-  MAPPER_PRESETS,
-  PIM_CONFIGS,
-  PIM_CONFIG_KEYS,
-  comparisonMarkdown,
-  compareWithStudy,
-  crossArchTable,
-  hwdseParetoSvg,
-  hwdseSummaryTable,
-  runCrossArch,
-  runHwdse,
-  spearman,
-  summaryRows,
-  type ConstraintMode,
-  type MapperChoice,
-  type MapperPresetName,
-  type StudyVersion,
-} from '../src/sweeps/index.ts';
+import { CROSS_ARCH_BERT_LAYERS, CROSS_ARCH_CONVS, CROSS_ARCH_GEMMS, MAPPER_PRESETS, runCrossArch, type MapperPresetName } from '../src/sweeps/cross-arch.ts';
+import { runHwdse, type ConstraintMode, type MapperChoice, type StudyVersion } from '../src/sweeps/hwdse.ts';
+import { GEMMINI_CONFIG_KEYS, GEMMINI_HARDCODED_CONFIGS, GEMMINI_HWDSE_2024_05_08_CONFIGS, GEMMINI_JSON_CONFIGS, PIM_CONFIGS, PIM_CONFIG_KEYS } from '../src/sweeps/hwdse-configs.ts';
+import { spearman } from '../src/sweeps/aggregate.ts';
+import { crossArchTable, hwdseSummaryTable } from '../src/sweeps/table.ts';
+import { compareWithStudy, comparisonMarkdown, hwdseParetoSvg, summaryRows } from '../src/report/hwdse-comparison.ts';
 import { repoRoot } from '../tests/helpers/golden.ts';
 
 function option(argv: string[], name: string): string | undefined {

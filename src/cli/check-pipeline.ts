@@ -10,7 +10,7 @@
  * ({@link compareEvaluations}): every count equal?, energy and cycles ratios
  * expt / Timeloop (energy also without leakage, which v3.0.3 does not model).
  *
- * Writes `reports/fidelity.md` and `reports/fidelity.csv` (one row per
+ * Writes `reports/fidelity.md` and `reports/fidelity.csv` (report/fidelity.ts: one row per
  * task, plus a total line) and prints the table; `--json` prints the rows.
  * A task without a valid mapping is listed as infeasible, not an error.
  */
@@ -25,11 +25,11 @@ import { planGraph } from '../pipeline/plan.ts';
 import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
 import { openSession, selectTasks } from '../pipeline/session.ts';
 import type { Task } from '../pipeline/task.ts';
-import { csvText, type CsvValue } from '../report/csv.ts';
 import { commitReports } from '../report/folder.ts';
+import { fidelityCsv, fidelityMarkdown, fidelityText, fidelityTotals, rowBase, rowFromReport, type FidelityTaskRow } from '../report/fidelity.ts';
 import { capJobs } from '../util/jobs.ts';
 import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
-import { compareEvaluations, type FidelityReport } from '../timeloop/fidelity.ts';
+import { compareEvaluations } from '../timeloop/fidelity.ts';
 
 export interface PipelineCheckArgs {
   experiments: string[];
@@ -40,197 +40,6 @@ export interface PipelineCheckArgs {
   json: boolean;
   /** Print progress lines on stderr. */
   progress?: boolean;
-}
-
-export type FidelityStatus = 'compared' | 'infeasible' | 'error';
-
-/** One row of reports/fidelity.csv. */
-export interface FidelityTaskRow {
-  id: string;
-  model: string;
-  layer: string;
-  arch: string;
-  hw: string;
-  fusion: string;
-  status: FidelityStatus;
-  counts_equal: boolean | null;
-  differences: number | null;
-  energy_ratio: number | null;
-  energy_ratio_no_leakage: number | null;
-  cycles_ratio: number | null;
-  expt_energy_pJ: number | null;
-  timeloop_energy_pJ: number | null;
-  expt_leakage_pJ: number | null;
-  expt_cycles: number | null;
-  timeloop_cycles: number | null;
-  /** Infeasible: why; error: Timeloop's message; differing counts: the first differences. */
-  note: string;
-  /** Other cells (ids) the task stands for. */
-  aliases: string[];
-}
-
-export interface FidelityTotals {
-  tasks: number;
-  compared: number;
-  identical: number;
-  infeasible: number;
-  errors: number;
-  energy_ratio: [number, number] | null;
-  energy_ratio_no_leakage: [number, number] | null;
-  cycles_ratio: [number, number] | null;
-}
-
-export const FIDELITY_COLUMNS = [
-  'id',
-  'model',
-  'layer',
-  'arch',
-  'hw',
-  'fusion',
-  'status',
-  'counts_equal',
-  'differences',
-  'energy_ratio',
-  'energy_ratio_no_leakage',
-  'cycles_ratio',
-  'expt_energy_pJ',
-  'timeloop_energy_pJ',
-  'expt_leakage_pJ',
-  'expt_cycles',
-  'timeloop_cycles',
-  'note',
-] as const;
-
-const uniq = (values: readonly unknown[]) => [...new Set(values.filter((v) => v !== undefined && v !== '').map(String))].join('|');
-
-function rowBase(task: Task): Omit<FidelityTaskRow, 'status' | 'note'> {
-  return {
-    id: task.id,
-    model: uniq(task.cells.map((c) => c.model)),
-    layer: uniq(task.cells.map((c) => c.layer)),
-    arch: uniq(task.cells.map((c) => c.arch)),
-    hw: uniq(task.cells.map((c) => c.hw ?? c.arch)),
-    fusion: uniq(task.cells.map((c) => c.fusion)),
-    counts_equal: null,
-    differences: null,
-    energy_ratio: null,
-    energy_ratio_no_leakage: null,
-    cycles_ratio: null,
-    expt_energy_pJ: null,
-    timeloop_energy_pJ: null,
-    expt_leakage_pJ: null,
-    expt_cycles: null,
-    timeloop_cycles: null,
-    aliases: task.aliases,
-  };
-}
-
-export function rowFromReport(task: Task, report: FidelityReport): FidelityTaskRow {
-  const diffs = report.rows.flatMap((r) => r.differences.map((d) => `${r.level}${r.dataspace !== '-' ? `/${r.dataspace}` : ''}: ${d}`));
-  if (report.cyclesExpt !== report.cyclesTimeloop) diffs.push(`cycles: expt ${report.cyclesExpt}, Timeloop ${report.cyclesTimeloop}`);
-  return {
-    ...rowBase(task),
-    status: 'compared',
-    counts_equal: report.countsEqual,
-    differences: report.differences,
-    energy_ratio: report.energyRatio,
-    energy_ratio_no_leakage: report.dynamicEnergyRatio,
-    cycles_ratio: report.cyclesRatio,
-    expt_energy_pJ: report.energyExpt,
-    timeloop_energy_pJ: report.energyTimeloop,
-    expt_leakage_pJ: report.leakageExpt,
-    expt_cycles: report.cyclesExpt,
-    timeloop_cycles: report.cyclesTimeloop,
-    note: diffs.slice(0, 3).join('; ') + (diffs.length > 3 ? `; and ${diffs.length - 3} more` : ''),
-  };
-}
-
-export function fidelityTotals(rows: readonly FidelityTaskRow[]): FidelityTotals {
-  const compared = rows.filter((r) => r.status === 'compared');
-  const range = (f: (r: FidelityTaskRow) => number | null): [number, number] | null => {
-    const v = compared.map(f).filter((x): x is number => x !== null);
-    return v.length === 0 ? null : [Math.min(...v), Math.max(...v)];
-  };
-  return {
-    tasks: rows.length,
-    compared: compared.length,
-    identical: compared.filter((r) => r.counts_equal).length,
-    infeasible: rows.filter((r) => r.status === 'infeasible').length,
-    errors: rows.filter((r) => r.status === 'error').length,
-    energy_ratio: range((r) => r.energy_ratio),
-    energy_ratio_no_leakage: range((r) => r.energy_ratio_no_leakage),
-    cycles_ratio: range((r) => r.cycles_ratio),
-  };
-}
-
-const ratioText = (r: number | null) => (r === null ? '-' : Number.isFinite(r) ? r.toFixed(6) : 'inf');
-const rangeText = (r: [number, number] | null) => (r === null ? '-' : `${ratioText(r[0])} – ${ratioText(r[1])}`);
-
-export function totalLine(t: FidelityTotals): string {
-  return (
-    `${t.tasks} map tasks: ${t.compared} compared, ${t.identical} of ${t.compared} with identical counts and cycles, ${t.infeasible} infeasible, ${t.errors} not compared (errors); ` +
-    `energy expt/Timeloop ${rangeText(t.energy_ratio)} (without expt's leakage ${rangeText(t.energy_ratio_no_leakage)}), cycles ${rangeText(t.cycles_ratio)}`
-  );
-}
-
-export function fidelityCsv(rows: readonly FidelityTaskRow[], totals: FidelityTotals): string {
-  const body: Record<string, CsvValue>[] = rows.map((r) => ({ ...r, aliases: undefined }) as unknown as Record<string, CsvValue>);
-  body.push({
-    id: 'TOTAL',
-    status: `${totals.compared} compared; ${totals.infeasible} infeasible; ${totals.errors} errors`,
-    counts_equal: `${totals.identical}/${totals.compared}`,
-    differences: rows.reduce((s, r) => s + (r.differences ?? 0), 0),
-    energy_ratio: rangeText(totals.energy_ratio),
-    energy_ratio_no_leakage: rangeText(totals.energy_ratio_no_leakage),
-    cycles_ratio: rangeText(totals.cycles_ratio),
-  });
-  return csvText(FIDELITY_COLUMNS, body);
-}
-
-function mdCell(v: unknown): string {
-  return String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-export function fidelityMarkdown(rows: readonly FidelityTaskRow[], totals: FidelityTotals, engine: string): string {
-  const lines = [
-    '# Fidelity: expt against Timeloop',
-    '',
-    `Each map task's best mapping (embedded engine, from the cache) evaluated again by ${engine}: every count`,
-    '(per level and dataspace: partition size, utilized capacity/instances/clusters, reads, fills, updates,',
-    'temporal reductions, address generations; the MAC; cycles) equal?, and the energy and cycles ratios',
-    "expt / Timeloop. Timeloop v3.0.3 has no leakage model: `energy (no leak)` leaves expt's leakage out.",
-    '',
-    `**Total:** ${totalLine(totals)}.`,
-    '',
-    '| task | model | layer | arch | fusion | counts equal | energy expt/TL | energy (no leak) | cycles expt/TL | note |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of rows) {
-    const arch = r.hw !== r.arch ? `${r.arch} (${r.hw})` : r.arch;
-    const eq = r.status === 'compared' ? (r.counts_equal ? 'yes' : `NO (${r.differences})`) : r.status;
-    lines.push(
-      `| ${mdCell(r.id)} | ${mdCell(r.model)} | ${mdCell(r.layer)} | ${mdCell(arch)} | ${mdCell(r.fusion)} | ${eq} | ${ratioText(r.energy_ratio)} | ${ratioText(r.energy_ratio_no_leakage)} | ${ratioText(r.cycles_ratio)} | ${mdCell(r.note)} |`,
-    );
-  }
-  lines.push(`| **total** | | | | | ${totals.identical}/${totals.compared} | ${rangeText(totals.energy_ratio)} | ${rangeText(totals.energy_ratio_no_leakage)} | ${rangeText(totals.cycles_ratio)} | ${totals.infeasible} infeasible, ${totals.errors} errors |`);
-  return lines.join('\n') + '\n';
-}
-
-/** The text printed by `expt check` in pipeline mode. */
-export function fidelityText(rows: readonly FidelityTaskRow[], totals: FidelityTotals): string {
-  const header = ['task', 'fusion', 'counts equal', 'energy expt/TL', 'no leakage', 'cycles expt/TL', 'note'];
-  const body = rows.map((r) => [
-    r.id.replace(/^map:/, ''),
-    r.fusion,
-    r.status === 'compared' ? (r.counts_equal ? 'yes' : `NO (${r.differences})`) : r.status,
-    ratioText(r.energy_ratio),
-    ratioText(r.energy_ratio_no_leakage),
-    ratioText(r.cycles_ratio),
-    r.note,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `Total: ${totalLine(totals)}`].join('\n') + '\n';
 }
 
 const quietLogger: RunLogger = { begin() {}, event() {}, end() {} };

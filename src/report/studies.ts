@@ -13,18 +13,19 @@
  *     (Comp | Arch | Mapper | EDP | Cycles | Energy | MSE Runtime).
  */
 import { ranks, spearman } from '../sweeps/aggregate.ts';
-import { compareWithStudy, comparisonMarkdown, type StudyComparison } from '../sweeps/hwdse-report.ts';
+import { compareWithStudy, comparisonMarkdown, type StudyComparison } from './hwdse-comparison.ts';
 import type { GemminiHwConfig } from '../sweeps/hwdse-configs.ts';
 import type { HwdseConfigResult } from '../sweeps/hwdse.ts';
-import { scatterSvg, type ScatterSeries } from '../sweeps/svg.ts';
+import { scatterSvg, type ScatterSeries } from './svg.ts';
 import { markdownTable } from '../sweeps/table.ts';
 import { crossArchMarkdown, type CrossArchAggregateResult } from '../pipeline/kinds/cross-arch.ts';
 import { hwdsePrettyTable, layerMetrics, withInfinity, type HwdseAggregateResult, type HwdseConfigRow } from '../pipeline/kinds/hwdse.ts';
+import { exponential, grouped, markdownCell, NO_MAPPING } from './format.ts';
 import { csvText, type CsvValue } from './csv.ts';
 
-const md = (s: string) => s.replace(/\|/g, '\\|');
-const sci = (n: number | null) => (n === null ? '∞' : n.toExponential(4));
-const int = (n: number | null) => (n === null ? '∞' : Math.round(n).toLocaleString('en-US'));
+const md = markdownCell;
+const sci = (n: number | null) => exponential(n, NO_MAPPING);
+const int = (n: number | null) => grouped(n, NO_MAPPING);
 
 /** Config rows sorted by EDP (the correct one), ties by EDP-sum then config order; ∞ last. With both ranks (1 = best; ties share a mean rank). */
 export function hwdseRanking(result: Pick<HwdseAggregateResult, 'configs'>): { row: HwdseConfigRow; rank: number; rankEdpSum: number }[] {

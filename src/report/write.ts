@@ -24,6 +24,7 @@ import type { HwdseAggregateResult } from '../pipeline/kinds/hwdse.ts';
 import { crossArchCsv, crossArchReportMarkdown, hwdseCsv, hwdseMarkdown, hwdseParetoChart, hwdseRanking, hwdseStudyComparison } from './studies.ts';
 import type { TaskGraph } from '../pipeline/graph.ts';
 import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
+import { exponential, grouped, markdownCell, MISSING, NO_MAPPING, percent } from './format.ts';
 import { csvText, type CsvValue } from './csv.ts';
 import { energyText, signedBarChart, stackedBarChart } from './svg.ts';
 import { commitReports } from './folder.ts';
@@ -186,10 +187,10 @@ export function fusionCsv(reports: readonly ExperimentReport[]): string {
   return csvText(FUSION_COLUMNS, rows);
 }
 
-const sci = (n: number | null | undefined) => (n === null || n === undefined ? '–' : Number.isFinite(n) ? n.toExponential(4) : String(n));
-const int = (n: number | null | undefined) => (n === null || n === undefined ? '–' : Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
-const pct = (n: number | null | undefined) => (n === null || n === undefined ? '–' : `${n.toFixed(2)} %`);
-const md = (s: string) => s.replace(/\|/g, '\\|');
+const sci = (n: number | null | undefined) => exponential(n, MISSING);
+const int = (n: number | null | undefined) => grouped(n, MISSING);
+const pct = (n: number | null | undefined) => percent(n, MISSING);
+const md = markdownCell;
 const fusionLabel = (fusion: string, mode: string, flags: string) => (fusion === 'none' ? 'none' : `${fusion}${mode ? ` (${mode}${flags ? ` ${flags}` : ''})` : ''}`);
 
 export function layerTableMarkdown(rows: readonly LayerRow[]): string[] {
@@ -217,7 +218,7 @@ export function modelTableMarkdown(models: readonly ModelRow[]): string[] {
       continue;
     }
     const note = m.status === 'partial' ? ` (partial: ${md(m.reason)})` : '';
-    out.push(`${head} ${sci(m.block_energy_pJ)}${note} | ${int(m.block_cycles)} | ${m.blocks} | ${sci(m.model_energy_pJ)} | ${int(m.model_cycles)} | ${sci(m.model_edp_J_cycle)} | ${m.pJ_per_mac === null ? '–' : m.pJ_per_mac.toFixed(3)} |`);
+    out.push(`${head} ${sci(m.block_energy_pJ)}${note} | ${int(m.block_cycles)} | ${m.blocks} | ${sci(m.model_energy_pJ)} | ${int(m.model_cycles)} | ${sci(m.model_edp_J_cycle)} | ${m.pJ_per_mac === null ? MISSING : m.pJ_per_mac.toFixed(3)} |`);
   }
   return out;
 }
@@ -355,7 +356,7 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
       const top = hwdseRanking(r.hwdse).slice(0, 3);
       out.push(
         `HW-DSE of ${r.hwdse.configs.length} configs (${md(r.hwdse.sweep.source)}): [report](${study.md}), [CSV](${study.csv}), [Pareto chart](${study.chart}).`,
-        `Best by EDP (Σ energy × Σ cycles): ${top.map((x) => `c${x.row.index} (${x.row.correct.edp_J_cycle === null ? '∞' : x.row.correct.edp_J_cycle.toExponential(4)} J·cycle, EDP-sum rank ${x.rankEdpSum})`).join(', ')}.`,
+        `Best by EDP (Σ energy × Σ cycles): ${top.map((x) => `c${x.row.index} (${exponential(x.row.correct.edp_J_cycle, NO_MAPPING)} J·cycle, EDP-sum rank ${x.rankEdpSum})`).join(', ')}.`,
         '',
       );
       continue;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { correctAggregate, kendallTau, paretoFront, ranks, spearman, studyAggregate, timeloopPrinted, type LayerMetrics } from '../../src/sweeps/aggregate.ts';
 import { GEMMINI_CONFIG_KEYS, GEMMINI_HWDSE_TABLE_2024_05_08 } from '../../src/sweeps/hwdse.ts';
 import { hwdseSummaryTable, markdownTable, prettyTable, pyCenter } from '../../src/sweeps/table.ts';
-import { scatterSvg } from '../../src/sweeps/svg.ts';
-import { compareWithStudy, comparisonMarkdown, hwdseParetoSvg } from '../../src/sweeps/hwdse-report.ts';
+import { scatterSvg } from '../../src/report/svg.ts';
+import { compareWithStudy, comparisonMarkdown, hwdseParetoSvg } from '../../src/report/hwdse-comparison.ts';
 import { referenceDir } from '../helpers/golden.ts';
 
 // Two layers: A once (2 uJ, 100 cycles, 50%), B per head × 4 (1 uJ, 300 cycles, 100%).

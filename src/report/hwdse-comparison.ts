@@ -4,11 +4,12 @@
  * of energy and cycles to the study's, and the rank correlations; plus the
  * Pareto plot of a run (energy against cycles) with the study's points.
  */
-import { kendallTau, ranks, spearman } from './aggregate.ts';
-import type { CorrectAggregate, StudyAggregate } from './aggregate.ts';
-import { GEMMINI_HWDSE_TABLE_2024_05_08, type GemminiHwConfig, type StudyHwdseMetrics, type StudyHwdseRow } from './hwdse-configs.ts';
-import type { HwdseConfigResult } from './hwdse.ts';
-import { markdownTable } from './table.ts';
+import { kendallTau, ranks, spearman } from '../sweeps/aggregate.ts';
+import type { CorrectAggregate, StudyAggregate } from '../sweeps/aggregate.ts';
+import { GEMMINI_HWDSE_TABLE_2024_05_08, type GemminiHwConfig, type StudyHwdseMetrics, type StudyHwdseRow } from '../sweeps/hwdse-configs.ts';
+import type { HwdseConfigResult } from '../sweeps/hwdse.ts';
+import { markdownTable } from '../sweeps/table.ts';
+import { exponential, fixedOrInfinite, NO_MAPPING } from './format.ts';
 import { scatterSvg, type ScatterSeries } from './svg.ts';
 
 export interface ComparisonRow {
@@ -85,8 +86,8 @@ export function compareWithStudy(results: readonly HwdseConfigResult<GemminiHwCo
   };
 }
 
-const num = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '∞');
-const exp = (x: number) => (Number.isFinite(x) ? x.toExponential(4) : '∞');
+const num = (x: number, digits = 3) => fixedOrInfinite(x, digits);
+const exp = (x: number) => exponential(Number.isFinite(x) ? x : null, NO_MAPPING);
 
 /** The comparison as a Markdown table, in the study's order. */
 export function comparisonMarkdown(c: StudyComparison): string {
