@@ -1,5 +1,5 @@
 /**
- * The experiments `npx expt run` runs (see README: config reference).
+ * The experiments `npx expt run` runs (fields: docs/config.md).
  * Paths are relative to this file.
  */
 import { defineConfig } from 'expt';
