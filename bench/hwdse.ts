@@ -42,6 +42,7 @@ import {
   hwdseSummaryTable,
   runCrossArch,
   runHwdse,
+  STUDY_MAPPER,
   spearman,
   summaryRows,
   type ConstraintMode,
@@ -68,7 +69,7 @@ function run(mode: ConstraintMode, version: StudyVersion, mapper: MapperChoice) 
 export function main(argv: string[]): number {
   const mode = (option(argv, '--mode') ?? 'study') as ConstraintMode;
   const version = (option(argv, '--version') ?? '2024-05-08') as StudyVersion;
-  const mapper: MapperChoice = argv.includes('--exhaustive') ? { exhaustive: true } : { effort: Number(option(argv, '--effort') ?? 20_000) };
+  const mapper: MapperChoice = argv.includes('--exhaustive') ? { exhaustive: true } : { effort: Number(option(argv, '--effort') ?? STUDY_MAPPER.effort) };
   const out = resolve(repoRoot, option(argv, '--out') ?? join('tmp', 'sweeps'));
   mkdirSync(out, { recursive: true });
 
