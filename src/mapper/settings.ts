@@ -62,8 +62,8 @@ export interface MapDefaults {
 /**
  * The mapper's defaults. Effort 10,000 over 8 restarts reaches the better
  * of Timeloop's mapper and the study's run on the study's eight reference
- * cases (tests/mapper/paper-map.test.ts) within a few seconds each; the
- * seed only has to be fixed, so that a result is reproducible.
+ * cases (tests/mapper/paper-map.test.ts); the seed only has to be fixed,
+ * so that a result is reproducible.
  */
 export const MAPPER_DEFAULTS: MapDefaults & { readonly algorithm: 'local-search'; readonly imperfect: ImperfectMode } = {
   algorithm: 'local-search',
@@ -77,8 +77,9 @@ export const MAPPER_DEFAULTS: MapDefaults & { readonly algorithm: 'local-search'
 /**
  * The time budget of a search run from the command line (`expt map`,
  * `expt check`, `expt export --map`): someone is waiting. The build's map
- * tasks have none, since a result cut by the clock depends on the machine
- * and would not be a cacheable function of the task's inputs.
+ * tasks have none unless a study asks for one (the cross-architecture
+ * convolutions), since a result cut by the clock depends on the machine
+ * and is no longer a function of the task's inputs.
  */
 export const COMMAND_BUDGET_MS = 10_000;
 
