@@ -25,7 +25,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CROSS_ARCH_BERT_LAYERS, CROSS_ARCH_CONVS, CROSS_ARCH_GEMMS, MAPPER_PRESETS, runCrossArch, type MapperPresetName } from '../src/sweeps/cross-arch.ts';
-import { runHwdse, type ConstraintMode, type MapperChoice, type StudyVersion } from '../src/sweeps/hwdse.ts';
+import { runHwdse, STUDY_MAPPER, type ConstraintMode, type MapperChoice, type StudyVersion } from '../src/sweeps/hwdse.ts';
 import { GEMMINI_CONFIG_KEYS, GEMMINI_HARDCODED_CONFIGS, GEMMINI_HWDSE_2024_05_08_CONFIGS, GEMMINI_JSON_CONFIGS, PIM_CONFIGS, PIM_CONFIG_KEYS } from '../src/sweeps/hwdse-configs.ts';
 import { spearman } from '../src/sweeps/aggregate.ts';
 import { crossArchTable, hwdseSummaryTable } from '../src/sweeps/table.ts';
@@ -49,7 +49,7 @@ function run(mode: ConstraintMode, version: StudyVersion, mapper: MapperChoice) 
 export function main(argv: string[]): number {
   const mode = (option(argv, '--mode') ?? 'study') as ConstraintMode;
   const version = (option(argv, '--version') ?? '2024-05-08') as StudyVersion;
-  const mapper: MapperChoice = argv.includes('--exhaustive') ? { exhaustive: true } : { effort: Number(option(argv, '--effort') ?? 20_000) };
+  const mapper: MapperChoice = argv.includes('--exhaustive') ? { exhaustive: true } : { effort: Number(option(argv, '--effort') ?? STUDY_MAPPER.effort) };
   const out = resolve(repoRoot, option(argv, '--out') ?? join('tmp', 'sweeps'));
   mkdirSync(out, { recursive: true });
 

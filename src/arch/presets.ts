@@ -18,7 +18,7 @@ import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';
 import { FIELD_DOMAINS, outsideDomain } from '../util/domains.ts';
 import type { Problem } from '../workload/problem.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { DEFAULT_ARCH_DIR, listArchitectures } from './preset-files.ts';
 
 export { DEFAULT_ARCH_DIR, listArchitectures };
@@ -174,10 +174,6 @@ export function loadArchitecture(idOrFile: string, dir = DEFAULT_ARCH_DIR): Arch
 
 /** The preset's mapspace constraints, read against a problem (dimension and dataspace names). */
 export function presetConstraints(preset: ArchitecturePreset, problem: Problem): MapspaceConstraints {
-  const c = unconstrained(problem, preset.arch);
-  if (preset.constraints !== undefined) {
-    addConstraints(c, preset.constraints, problem, preset.arch, { file: preset.file, path: 'mapspace_constraints' });
-  }
-  resolveMaximizeDims(c, problem, preset.arch, preset.file);
-  return c;
+  const blocks = preset.constraints !== undefined ? [{ value: preset.constraints, file: preset.file, path: 'mapspace_constraints' }] : [];
+  return constraintsFor(problem, preset.arch, blocks, preset.file);
 }

@@ -20,7 +20,8 @@ import { UserError } from '../util/errors.ts';
 import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
 import { loadTask } from '../timeloop/task-input.ts';
-import { mapWithExpt } from '../mapper/input.ts';
+import { mapWithExpt } from '../inputs/mapper-job.ts';
+import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
 
 export function checkUsage(): string {
   return [
@@ -55,7 +56,7 @@ export function checkUsage(): string {
     '  --timeloop-bin DIR    folder of timeloop-model (default: EXPT_TIMELOOP_MODEL, then PATH)',
     '  --timeout T           time limit per Timeloop run, e.g. 60s (default 60s; pipeline',
     '                        mode 600s)',
-    '  --budget T            mapper budget for tasks without a mapping (default 10s)',
+    `  --budget T            mapper budget for tasks without a mapping (default ${COMMAND_BUDGET_MS / 1000}s)`,
     "  --mapper M            who maps a task without a mapping: expt (default) or timeloop",
     "                        (timeloop-mapper with the task's mapper settings, stopped at",
     '                        the budget; its best mapping is then evaluated by expt)',
@@ -139,7 +140,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (values.only !== undefined || values.config !== undefined) throw new UserError('check: --only and --config are for the pipeline mode (experiment names, no input files)');
   const tools = requireTimeloop(bin, 'timeloop-model', CHECK_INSTALL_HINT);
   const timeoutMs = values.timeout !== undefined ? duration(values.timeout, '--timeout') : 60_000;
-  const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : 10_000;
+  const budgetMs = values.budget !== undefined ? duration(values.budget, '--budget') : COMMAND_BUDGET_MS;
   const mapper = values.mapper ?? 'expt';
   if (mapper !== 'expt' && mapper !== 'timeloop') throw new UserError(`check: --mapper is expt or timeloop, got '${mapper}'`);
   if (mapper === 'timeloop') requireTimeloop(bin, 'timeloop-mapper', CHECK_INSTALL_HINT);

@@ -11,7 +11,8 @@ import { atBoundary } from '../util/fs-errors.ts';
 import { checkOutputFolder } from '../util/output.ts';
 import { writeExport } from '../timeloop/export.ts';
 import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
-import { mapWithExpt } from '../mapper/input.ts';
+import { mapWithExpt } from '../inputs/mapper-job.ts';
+import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
 
 export function exportUsage(): string {
   return [
@@ -45,7 +46,7 @@ export function exportUsage(): string {
     "  --map                  without a mapping: find the best one with expt's mapper",
     '                         and include it (a timeloop-model input, still readable',
     '                         by timeloop-mapper)',
-    '  --budget T             mapper time budget for --map (default 10s)',
+    `  --budget T             mapper time budget for --map (default ${COMMAND_BUDGET_MS / 1000}s)`,
     '  -h, --help             show this help',
     '',
   ].join('\n');
@@ -90,9 +91,12 @@ export async function runExport(argv: string[]): Promise<number> {
   });
   let mapped: string | undefined;
   if (values.map && !task.mapping) {
-    const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(values.budget ?? '10s');
-    if (!m) throw new UserError(`export: --budget expects a duration such as 10s, got '${values.budget}'`);
-    const budgetMs = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+    let budgetMs = COMMAND_BUDGET_MS;
+    if (values.budget !== undefined) {
+      const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(values.budget);
+      if (!m) throw new UserError(`export: --budget expects a duration such as 10s, got '${values.budget}'`);
+      budgetMs = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+    }
     const { mapping, note } = mapWithExpt(task, budgetMs);
     task = { ...task, mapping };
     mapped = note;

@@ -7,11 +7,20 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { MissingEnergyError } from '../arch/energy-table.ts';
-import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
-import { readMapperJob } from '../mapper/input.ts';
-import { InfeasibleMapspaceError, MapSpace, type ImperfectMode } from '../mapper/mapspace.ts';
-import { exhaustiveSearch, localSearch, type Metric, type SearchResult } from '../mapper/search.ts';
-import { parallelSearch } from '../mapper/parallel.ts';
+import { readMapperJob } from '../inputs/mapper-job.ts';
+import {
+  COMMAND_BUDGET_MS,
+  MAPPER_DEFAULTS,
+  imperfectFor,
+  mapOne,
+  mapOneParallel,
+  mapSettings,
+  metricNamed,
+  mostFrequent,
+  type MapOutcome,
+  type Metric,
+} from '../mapper/job.ts';
+import { InfeasibleMapspaceError } from '../mapper/mapspace.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../timeloop/tree-export.ts';
 import { UserError } from '../util/errors.ts';
@@ -35,9 +44,9 @@ export function mapUsage(): string {
     '                        their fanout (and loops with a `remainders: n` constraint up',
     "                        to n, as Timeloop's 'ruby' map space, which mapspace.template:",
     '                        ruby selects alone), the last iteration doing the rest',
-    '  --effort N            factor splits the local search may visit (default 10000)',
-    '  --budget T            wall-time cap, e.g. 10s or 500ms (default 10s; exhaustive: none)',
-    '  --seed N              seed of the local search restarts (default 1)',
+    `  --effort N            factor splits the local search may visit (default ${MAPPER_DEFAULTS.effort})`,
+    `  --budget T            wall-time cap, e.g. 10s or 500ms (default ${COMMAND_BUDGET_MS / 1000}s; exhaustive: none)`,
+    `  --seed N              seed of the local search restarts (default ${MAPPER_DEFAULTS.seed})`,
     '  -j, --jobs N          worker threads (default 1); the result does not depend on it',
     '  --emit-timeloop FILE  write the best mapping in Timeloop mapping format',
     '  --json                print JSON (as expt eval --json, plus mapping and search)',
@@ -87,81 +96,70 @@ export async function runMap(argv: string[]): Promise<number> {
   let metrics: Metric[] = job.metrics;
   if (values.objective !== undefined) {
     metrics = values.objective.split(',').map((m) => {
-      const metric = ({ edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' } as Record<string, Metric>)[m.trim()];
+      const metric = metricNamed(m.trim());
       if (!metric) throw new UserError(`map: unknown objective '${m}' (edp, energy, delay)`);
       return metric;
     });
   }
-  let ctx: ModelContext;
-  try {
-    ctx = prepareModel(job.problem, job.arch, job.ert);
-  } catch (error) {
-    if (error instanceof MissingEnergyError) throw new UserError(`no energy table for component '${error.component}'`, positionals.join(', '), 'ERT');
-    throw error;
-  }
-  const imperfect: ImperfectMode = values.imperfect ? 'spatial' : job.template === 'ruby' ? 'ruby' : 'off';
-  let space: MapSpace;
-  try {
-    space = new MapSpace(job.problem, job.arch, job.constraints, { imperfect });
-  } catch (error) {
-    if (error instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${error.message}`, positionals.join(', '), 'mapspace_constraints');
-    throw error;
-  }
-  const effort = values.effort !== undefined ? Number(values.effort) : 10_000;
+  const imperfect = imperfectFor(values.imperfect, job.template);
+  const effort = values.effort !== undefined ? Number(values.effort) : MAPPER_DEFAULTS.effort;
   if (!Number.isInteger(effort) || effort < 1) throw new UserError(`map: --effort expects a positive whole number, got '${values.effort}'`);
-  const seed = values.seed !== undefined ? Number(values.seed) : 1;
-  const budgetMs = values.budget !== undefined ? parseDuration(values.budget) : values.exhaustive ? undefined : 10_000;
+  const seed = values.seed !== undefined ? Number(values.seed) : MAPPER_DEFAULTS.seed;
+  const budgetMs = values.budget !== undefined ? parseDuration(values.budget) : values.exhaustive ? undefined : COMMAND_BUDGET_MS;
   let jobs = values.jobs !== undefined ? Number(values.jobs) : 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`map: --jobs expects a positive whole number, got '${values.jobs}'`);
   jobs = capJobs(jobs, 'map');
   const emitTo = values['emit-timeloop'];
   // Before the search: a path that cannot be written must not cost the search's result.
   if (emitTo !== undefined) checkOutputFile(emitTo, '--emit-timeloop');
-  const restarts = 8;
   const algorithm = values.exhaustive ? 'exhaustive' : 'local-search';
-  const result: SearchResult =
-    jobs > 1
-      ? await parallelSearch({ files: positionals, algorithm, metrics, effort, seed, restarts, budgetMs, imperfect }, jobs)
-      : values.exhaustive
-        ? exhaustiveSearch(space, ctx, { metrics, budgetMs })
-        : localSearch(space, ctx, { metrics, budgetMs, effort, seed, restarts });
-
-  if (result.mapping === null) {
-    const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const settings = mapSettings({ algorithm, metrics, effort, seed, imperfect, budgetMs });
+  const mapJob = { problem: job.problem, arch: job.arch, ert: job.ert, constraints: job.constraints, settings };
+  let outcome: MapOutcome;
+  try {
+    outcome = jobs > 1 ? await mapOneParallel(mapJob, jobs) : mapOne(mapJob);
+  } catch (error) {
+    if (error instanceof MissingEnergyError) throw new UserError(`no energy table for component '${error.component}'`, positionals.join(', '), 'ERT');
+    throw error;
+  }
+  if (outcome.status === 'no-map-space') {
+    if (outcome.error instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${outcome.error.message}`, positionals.join(', '), 'mapspace_constraints');
+    throw outcome.error;
+  }
+  const stats = outcome.search.stats;
+  if (outcome.status === 'no-mapping') {
+    const top = mostFrequent(stats.rejections, 3);
     const why = top.length > 0
       ? `every candidate was rejected by the model; most often: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}`
-      : `no factor split fits the buffers and fanouts; splits were cut by ${Object.entries(result.stats.prunedBy)
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 3)
+      : `no factor split fits the buffers and fanouts; splits were cut by ${mostFrequent(stats.prunedBy, 3)
           .map(([r, n]) => `${r}: ${n}×`)
           .join('; ')}`;
     throw new UserError(`infeasible: no valid mapping found: ${why}`, positionals.join(', '));
   }
-  const outcome = evaluateMapping(ctx, result.mapping);
-  if (!outcome.ok) throw new Error(`the best mapping does not re-evaluate: ${outcome.error.reason}`);
-  const evaluation = outcome.value;
-  const directives = mappingToTimeloop(result.mapping, job.problem, job.arch);
+  if (outcome.status === 'not-reevaluated') throw new Error(`the best mapping does not re-evaluate: ${outcome.reason}`);
+  const { mapping, evaluation } = outcome;
+  const directives = mappingToTimeloop(mapping, job.problem, job.arch);
   const search = {
     algorithm,
     jobs,
     objective: metrics,
-    complete: result.stats.complete,
-    evaluated: result.stats.evaluated,
-    valid: result.stats.valid,
-    pruned: result.stats.pruned,
-    factor_splits: result.stats.factorizations,
+    complete: stats.complete,
+    evaluated: stats.evaluated,
+    valid: stats.valid,
+    pruned: stats.pruned,
+    factor_splits: stats.factorizations,
     imperfect,
-    exact_evaluations: result.stats.exactEvaluations,
-    wall_time_s: result.stats.wallMs / 1000,
+    exact_evaluations: stats.exactEvaluations,
+    wall_time_s: stats.wallMs / 1000,
     effort: values.exhaustive ? null : effort,
     seed: values.exhaustive ? null : seed,
-    warnings: [...job.constraints.warnings, ...space.warnings, ...job.ignoredSettings.map((s) => `mapper.${s}`)],
+    warnings: [...outcome.search.warnings, ...job.ignoredSettings.map((s) => `mapper.${s}`)],
   };
   if (values.json) {
     const json = {
       ...evalJson(evaluation, positionals),
       format: 'expt-map-v1',
-      mapping: { timeloop: directives, loop_nest: loopNestText(job.problem, job.arch, result.mapping, evaluation) },
+      mapping: { timeloop: directives, loop_nest: loopNestText(job.problem, job.arch, mapping, evaluation) },
       search,
     };
     process.stdout.write(JSON.stringify(json, null, 2) + '\n');
@@ -170,7 +168,7 @@ export async function runMap(argv: string[]): Promise<number> {
     return 0;
   }
   const out: string[] = [];
-  out.push('Best mapping (outer to inner):', '', loopNestText(job.problem, job.arch, result.mapping, evaluation));
+  out.push('Best mapping (outer to inner):', '', loopNestText(job.problem, job.arch, mapping, evaluation));
   out.push(renderEvalText(evaluation, positionals));
   out.push('Search');
   out.push(`  Algorithm   : ${search.algorithm}${search.complete ? ' (whole map space visited: optimal under the model)' : ''}`);

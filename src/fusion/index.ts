@@ -5,7 +5,7 @@
  * preset and reads the result against a problem, ready for `MapSpace`.
  */
 import type { ArchitecturePreset } from '../arch/presets.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/constraints.ts';
 import type { Problem } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';
 import { fuseTargets, type FusionArch, type FusionOptions } from './rewrite.ts';
@@ -68,8 +68,6 @@ export function fusedConstraints(
   const base = targetList(preset.constraints, preset.file);
   const rewritten = fuseTargets(base, { ...options, arch: options.arch ?? fusionArchOf(preset), storage: preset.arch.storage.map((s) => s.name) });
   const targets = mergeTargets(rewritten, preset.file);
-  const constraints = unconstrained(problem, preset.arch);
-  addConstraints(constraints, targets, problem, preset.arch, { file: preset.file, path: 'mapspace_constraints (fused)' });
-  resolveMaximizeDims(constraints, problem, preset.arch, preset.file);
+  const constraints = constraintsFor(problem, preset.arch, [{ value: targets, file: preset.file, path: 'mapspace_constraints (fused)' }], preset.file);
   return { targets, constraints };
 }

@@ -288,3 +288,24 @@ export function resolveMaximizeDims(c: MapspaceConstraints, problem: Problem, ar
   }
   c.maximize = [];
 }
+
+/** One `mapspace_constraints`-style block, and where it was read (for the errors). */
+export interface ConstraintBlock {
+  readonly value: unknown;
+  readonly file: string;
+  /** The block's place in the file, e.g. `mapspace_constraints`. */
+  readonly path: string;
+}
+
+/**
+ * The map space's constraints for a problem on an architecture: the blocks
+ * read in order (a second value for one slot is an error, as in Timeloop),
+ * then the `maximize_dims` macros resolved, since they depend on every
+ * other exact factor. `where` names the input in a macro's errors.
+ */
+export function constraintsFor(problem: Problem, arch: Architecture, blocks: readonly ConstraintBlock[], where: string): MapspaceConstraints {
+  const c = unconstrained(problem, arch);
+  for (const block of blocks) addConstraints(c, block.value, problem, arch, block);
+  resolveMaximizeDims(c, problem, arch, where);
+  return c;
+}

@@ -14,8 +14,9 @@ import { isAxisAligned } from '../workload/problem.ts';
 import type { MapSpace, SpatialPlacement } from './mapspace.ts';
 import { primeFactors } from '../mapping/random-mapping.ts';
 import { Random } from '../util/random.ts';
+import { MAPPER_DEFAULTS, type Metric } from './settings.ts';
 
-export type Metric = 'edp' | 'energy' | 'delay';
+export type { Metric };
 
 export interface SearchOptions {
   metrics: readonly Metric[];
@@ -550,10 +551,10 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   c.stats.complete = false;
   const { problem } = space;
   const nd = problem.dimensions.length;
-  const effort = options.effort ?? 10_000;
-  const restarts = options.restarts ?? 8;
+  const effort = options.effort ?? MAPPER_DEFAULTS.effort;
+  const restarts = options.restarts ?? MAPPER_DEFAULTS.restarts;
   const quota = Math.ceil(effort / restarts);
-  const seed = options.seed ?? 1;
+  const seed = options.seed ?? MAPPER_DEFAULTS.seed;
   const key = (v: readonly number[]) => v.join(',');
   const index = space.allocations.map((allocs) => new Map(allocs.map((a, i) => [key(a), i])));
   // Neighbouring splits of each dimension: one prime factor moved between two slots.

@@ -6,9 +6,18 @@
 import type { Architecture } from '../arch/architecture.ts';
 import type { Problem } from '../workload/problem.ts';
 import type { Mapping } from './mapping.ts';
-import type { Evaluation } from '../model/result.ts';
 
-export function loopNestText(problem: Problem, arch: Architecture, mapping: Mapping, evaluation?: Evaluation): string {
+/**
+ * What the loop nest shows of an evaluation: each level's utilized capacity
+ * per kept dataspace. Stated here, not imported from the model, since a
+ * mapping is below the model that evaluates it; the model's `Evaluation`
+ * has this shape.
+ */
+export interface TileOccupancy {
+  readonly storage: readonly { readonly dataspaces: Readonly<Record<string, { readonly utilized_capacity: number }>> }[];
+}
+
+export function loopNestText(problem: Problem, arch: Architecture, mapping: Mapping, evaluation?: TileOccupancy): string {
   const lines: string[] = [];
   let depth = 0;
   mapping.levels.forEach((lm, i) => {

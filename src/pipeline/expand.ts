@@ -34,10 +34,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve, relative, isAbsolute } from 'node:path';
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
-import { readMapperJob } from '../mapper/input.ts';
-import type { ImperfectMode } from '../mapper/mapspace.ts';
-import type { Metric } from '../mapper/search.ts';
+import { MAPPER_DEFAULTS, constraintsFor, imperfectFor, mapSettings, type MapSettings, type MapspaceConstraints, type Metric } from '../mapper/job.ts';
+import { readMapperJob, timeloopConstraintBlocks } from '../inputs/mapper-job.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
 import { parseYamlText, readYamlFile } from '../util/yaml.ts';
@@ -49,7 +47,7 @@ import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
 import { DEFAULT_NO_ARCHITECTURES, parseDuration, selectExperiments, type EngineName, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
-import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
+import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, studyMapSettings, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
 import { CROSS_ARCH_ALL_ARCHITECTURES, MAPPER_PRESETS, crossArchConstraints, crossArchWorkload } from '../sweeps/cross-arch.ts';
 import { expandWorkloads, resolveSweepConfigs } from './sweep-config.ts';
 
@@ -78,22 +76,6 @@ export interface Expansion {
   specs: TaskSpec[];
   experiments: ExperimentTasks[];
 }
-
-/** What a map task's `mapper` input holds. */
-export interface MapSettings {
-  /** `exhaustive` visits the whole constrained map space (the cross-architecture study's TLE); effort, seed and restarts then do not apply. */
-  algorithm: 'local-search' | 'exhaustive';
-  effort: number;
-  seed: number;
-  restarts: number;
-  metrics: Metric[];
-  /** Present only when not 'off', so that perfect-only tasks keep their keys. */
-  imperfect?: ImperfectMode;
-  /** Stop the search after this long and keep the best so far (results then depend on the machine). */
-  budgetMs?: number;
-}
-
-export const DEFAULT_MAPPER = { effort: 10_000, seed: 1, restarts: 8 } as const;
 
 /**
  * A map task's `mapper` input with the timeloop engine: `timeloop-mapper` on
@@ -235,7 +217,7 @@ class ExpandContext {
     const m: MapperSettings = { ...config.mapper, ...def.mapper };
     const engine = this.overrides.engine ?? def.engine ?? config.engine ?? 'embedded';
     if (engine === 'timeloop') {
-      const metrics = m.objective ?? jobMetrics ?? ['edp'];
+      const metrics = m.objective ?? jobMetrics ?? [...MAPPER_DEFAULTS.metrics];
       const mapper = {
         ...DEFAULT_TIMELOOP_MAPPER,
         ...timeloopMapperKeys(jobMapperBlock),
@@ -254,15 +236,7 @@ class ExpandContext {
       if (this.overrides.timeLimitMs !== undefined) from.push(`--timeout ${this.overrides.timeLimitMs / 1000}s`);
       return { label: `timeloop-mapper settings (${from.join(', ')})`, value };
     }
-    const value: MapSettings = {
-      algorithm: 'local-search',
-      effort: m.effort ?? DEFAULT_MAPPER.effort,
-      seed: m.seed ?? DEFAULT_MAPPER.seed,
-      restarts: m.restarts ?? DEFAULT_MAPPER.restarts,
-      metrics: m.objective ?? jobMetrics ?? ['edp'],
-    };
-    const imperfect: ImperfectMode = m.imperfect ? 'spatial' : template === 'ruby' ? 'ruby' : 'off';
-    if (imperfect !== 'off') value.imperfect = imperfect;
+    const value = mapSettings({ effort: m.effort, seed: m.seed, restarts: m.restarts, metrics: m.objective ?? jobMetrics, imperfect: imperfectFor(m.imperfect, template) });
     return { label: `${this.loaded.displayFile}: ${field}`, value };
   }
 
@@ -287,15 +261,7 @@ class ExpandContext {
         arch,
         ert: input.ert,
         labels: blockLabels(def.files.map((f) => ({ label: this.label(f), doc: this.doc(f) }))),
-        constraints: (problem) => {
-          const c = unconstrained(problem, arch);
-          for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
-            const block = input.raw[key];
-            if (block) addConstraints(c, block.value, problem, arch, { file: block.file, path: key });
-          }
-          resolveMaximizeDims(c, problem, arch, where);
-          return c;
-        },
+        constraints: (problem) => constraintsFor(problem, arch, timeloopConstraintBlocks(input.raw), where),
       };
     } else {
       const preset = loadArchitecture(name, presetDir(this.loaded));
@@ -642,14 +608,6 @@ export interface HwdseCell extends StudyCell {
   notes: string[];
 }
 
-/** The library's search settings (`mapOnPreset`: effort 20,000, the study's metrics edp, delay, energy) as a map task's input. */
-function libraryMapSettings(m: { effort?: number; seed?: number; restarts?: number; metrics?: readonly Metric[]; exhaustive?: boolean; budgetMs?: number }): MapSettings {
-  const budget = m.budgetMs !== undefined ? { budgetMs: m.budgetMs } : {};
-  // Effort, seed and restarts do not steer an exhaustive search: fixed values keep its key stable.
-  if (m.exhaustive) return { algorithm: 'exhaustive', effort: 0, seed: 0, restarts: 0, metrics: [...(m.metrics ?? ['edp', 'delay', 'energy'])], ...budget };
-  return { algorithm: 'local-search', effort: m.effort ?? 20_000, seed: m.seed ?? 1, restarts: m.restarts ?? 8, metrics: [...(m.metrics ?? ['edp', 'delay', 'energy'])], ...budget };
-}
-
 /** The presets a sweep's variants start from: the config's experiments/archs when it has them, else expt's own. */
 function sweepPresetDir(loaded: LoadedConfig, base: string): string | undefined {
   const dir = presetDir(loaded);
@@ -673,7 +631,7 @@ function expandSweep(ctx: ExpandContext, name: string, def: ExperimentDef, sink:
   const mode = sweep.mode ?? 'fixed';
   const version = sweep.version ?? 'head';
   const beyondCacti = sweep.beyondCacti ?? 'extrapolate';
-  const mapper: TaskInput = { label: `${file}: ${field}.mapper`, value: libraryMapSettings(sweep.mapper ?? {}) };
+  const mapper: TaskInput = { label: `${file}: ${field}.mapper`, value: studyMapSettings(sweep.mapper ?? {}) };
   const variants = new Map<string, HwdseVariant>();
   const variantOf = (config: GemminiHwConfig | PimHwConfig, kind: 'matmul' | 'normop', i: number): HwdseVariant => {
     const base = sweep.architecture === 'gemmini' ? (kind === 'matmul' ? 'gemmini' : 'gemmini-no') : kind === 'matmul' ? 'pim' : 'pim-no';
@@ -772,7 +730,7 @@ function expandCrossArch(ctx: ExpandContext, name: string, def: ExperimentDef, s
   const file = ctx.loaded.displayFile;
   const field = `experiments.${name}.crossArch`;
   const preset = MAPPER_PRESETS[x.mapper ?? 'TLL'];
-  const settings = (budgetMs: number | undefined) => libraryMapSettings({ ...preset, ...(x.seed !== undefined ? { seed: x.seed } : {}), budgetMs });
+  const settings = (budgetMs: number | undefined) => studyMapSettings({ ...preset, ...(x.seed !== undefined ? { seed: x.seed } : {}), budgetMs });
   const study: CrossArchStudyInput = { mapper: preset.name, description: preset.description, gemm: settings(preset.budgetMs), conv: settings(preset.convBudgetMs ?? preset.budgetMs) };
   const mapperInput = (kind: 'gemm' | 'conv'): TaskInput => ({ label: `${file}: ${field}.mapper (${preset.name}${kind === 'conv' ? ', convolution time budget' : ''})`, value: kind === 'gemm' ? study.gemm : study.conv });
   const mappers = { gemm: mapperInput('gemm'), conv: mapperInput('conv') };

@@ -41,7 +41,7 @@
  */
 import type { ArchitecturePreset } from '../arch/presets.ts';
 import { loadArchitecture } from '../arch/presets.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/job.ts';
 import { factorTokens, formatFactors, targetList, type ConstraintTarget } from '../fusion/targets.ts';
 import type { Problem } from '../workload/problem.ts';
 import { workload as benchmarkWorkload, CROSS_ARCH_CONV_IDS, GEMM_WORKLOADS } from '../workload/benchmarks.ts';
@@ -169,10 +169,7 @@ export function convTargets(presetId: string, targets: readonly ConstraintTarget
 /** The constraints of a cross-architecture cell: the preset's, plus {@link convTargets} for a convolution. */
 export function crossArchConstraints(preset: ArchitecturePreset, problem: Problem): MapspaceConstraints {
   const targets = convTargets(preset.id, targetList(preset.constraints, preset.file), problem);
-  const c = unconstrained(problem, preset.arch);
-  addConstraints(c, targets, problem, preset.arch, { file: preset.file, path: 'mapspace_constraints' });
-  resolveMaximizeDims(c, problem, preset.arch, preset.file);
-  return c;
+  return constraintsFor(problem, preset.arch, [{ value: targets, file: preset.file, path: 'mapspace_constraints' }], preset.file);
 }
 
 export interface CrossArchCell {

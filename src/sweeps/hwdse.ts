@@ -49,9 +49,7 @@ import type { MapspaceConstraints } from '../mapper/constraints.ts';
 import type { Problem } from '../workload/problem.ts';
 import type { Dataflow, GemminiHwConfig, PimHwConfig } from './hwdse-configs.ts';
 import { attributesOf, cloneDoc, resizeNode, setAttributes } from './tree-edit.ts';
-import { InfeasibleMapspaceError, MapSpace } from '../mapper/mapspace.ts';
-import { exhaustiveSearch, localSearch, type Metric } from '../mapper/search.ts';
-import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
+import { MAPPER_DEFAULTS, mapOne, mapSettings, mostFrequent, type MapDefaults, type MapSettings, type Metric } from '../mapper/job.ts';
 import type { Evaluation } from '../model/result.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
@@ -407,7 +405,7 @@ export function hwdseLayers(model: TransformerModel | string = 'bert-large', ids
 }
 
 export interface MapperChoice {
-  /** Local-search effort (default 20,000 factor splits: the exhaustive optimum on every HW-DSE layer tried). */
+  /** Local-search effort (default {@link STUDY_MAPPER}'s). */
   readonly effort?: number;
   readonly seed?: number;
   readonly restarts?: number;
@@ -417,6 +415,21 @@ export interface MapperChoice {
   readonly exhaustive?: boolean;
   /** Stop the search after this long and keep the best so far. */
   readonly budgetMs?: number;
+}
+
+/**
+ * The sweeps' own search defaults (the HW-DSE and the cross-architecture
+ * study, in the library and as map tasks): the study's mapper.yaml ranks by
+ * [edp, delay, energy], and effort 20,000 — twice the mapper's default —
+ * reached the exhaustive optimum on every HW-DSE layer tried. The rest is
+ * the mapper's.
+ */
+export const STUDY_MAPPER: MapDefaults = { ...MAPPER_DEFAULTS, effort: 20_000, metrics: ['edp', 'delay', 'energy'] };
+
+/** A sweep's choice of search as complete settings, defaults from {@link STUDY_MAPPER}. */
+export function studyMapSettings(choice: MapperChoice): MapSettings {
+  const { exhaustive, ...given } = choice;
+  return mapSettings({ ...given, algorithm: exhaustive ? 'exhaustive' : 'local-search' }, STUDY_MAPPER);
 }
 
 export interface MappedLayer {
@@ -431,25 +444,24 @@ export interface MappedLayer {
 /** Maps one problem on a variant (or any preset) under its constraints and evaluates the best mapping. */
 export function mapOnPreset(preset: ArchitecturePreset, problem: Problem, mapper: MapperChoice = {}, constraints?: MapspaceConstraints): MappedLayer {
   const t0 = performance.now();
-  const metrics = mapper.metrics ?? ['edp', 'delay', 'energy'];
-  let space: MapSpace;
+  const wallMs = () => performance.now() - t0;
+  let read: MapspaceConstraints;
   try {
-    space = new MapSpace(problem, preset.arch, constraints ?? presetConstraints(preset, problem));
+    read = constraints ?? presetConstraints(preset, problem);
   } catch (e) {
-    if (e instanceof InfeasibleMapspaceError || e instanceof UserError) return { ok: false, reason: e.message, wallMs: performance.now() - t0, evaluated: 0 };
+    // Constraints that cannot be stated for this problem leave no map space, as an infeasible one.
+    if (e instanceof UserError) return { ok: false, reason: e.message, wallMs: wallMs(), evaluated: 0 };
     throw e;
   }
-  const ctx = prepareModel(problem, preset.arch, preset.ert);
-  const r = mapper.exhaustive
-    ? exhaustiveSearch(space, ctx, { metrics, budgetMs: mapper.budgetMs })
-    : localSearch(space, ctx, { metrics, effort: mapper.effort ?? 20_000, seed: mapper.seed, restarts: mapper.restarts, budgetMs: mapper.budgetMs });
-  if (!r.mapping) {
-    const why = Object.entries({ ...r.stats.prunedBy, ...r.stats.rejections }).sort((a, b) => b[1] - a[1])[0];
-    return { ok: false, reason: `no valid mapping${why ? ` (most often: ${why[0]})` : ''}`, wallMs: performance.now() - t0, evaluated: r.stats.evaluated };
+  const outcome = mapOne({ problem, arch: preset.arch, ert: preset.ert, constraints: read, settings: studyMapSettings(mapper) });
+  if (outcome.status === 'no-map-space') return { ok: false, reason: outcome.error.message, wallMs: wallMs(), evaluated: 0 };
+  const evaluated = outcome.search.stats.evaluated;
+  if (outcome.status === 'no-mapping') {
+    const why = mostFrequent({ ...outcome.search.stats.prunedBy, ...outcome.search.stats.rejections }, 1)[0];
+    return { ok: false, reason: `no valid mapping${why ? ` (most often: ${why[0]})` : ''}`, wallMs: wallMs(), evaluated };
   }
-  const e = evaluateMapping(ctx, r.mapping);
-  if (!e.ok) return { ok: false, reason: e.error.reason, wallMs: performance.now() - t0, evaluated: r.stats.evaluated };
-  return { ok: true, evaluation: e.value, mapping: r.mapping, wallMs: performance.now() - t0, evaluated: r.stats.evaluated };
+  if (outcome.status === 'not-reevaluated') return { ok: false, reason: outcome.reason, wallMs: wallMs(), evaluated };
+  return { ok: true, evaluation: outcome.evaluation, mapping: outcome.mapping, wallMs: wallMs(), evaluated };
 }
 
 export interface HwdseLayerResult extends LayerMetrics {

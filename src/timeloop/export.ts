@@ -29,7 +29,7 @@ import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/job.ts';
 import { architectureToTimeloop, ertToTimeloop, toTimeloopDocument } from './tree-export.ts';
 import { hyphenated, V3_HYPHENATED_ATTRIBUTES } from './v3-keys.ts';
 
@@ -78,17 +78,16 @@ export function constraintsForTimeloop(
     notes.push('maximize_dims kept as written: resolving it needs the problem (Timeloop ignores the key)');
     return out;
   }
-  const c = unconstrained(problem, architecture);
-  addConstraints(c, { targets: out }, problem, architecture, { file: '<export>', path: 'mapspace_constraints' });
-  const pending = c.maximize.map((m) => ({ ...m }));
-  resolveMaximizeDims(c, problem, architecture, '<export>');
-  for (const m of pending) {
-    const name = architecture.storage[m.level].name;
-    const type = m.spatial ? 'spatial' : 'temporal';
-    const t = out.find((x) => x['target'] === name && x['type'] === type && x['maximize_dims'] !== undefined);
-    if (!t) continue;
-    const loop = m.spatial ? c.levels[m.level].spatial : c.levels[m.level].temporal;
-    const added = m.groups.flat().map((d) => `${problem.dimensions[d]}=${loop.exact[d] ?? 1}`);
+  const c = constraintsFor(problem, architecture, [{ value: { targets: out }, file: '<export>', path: 'mapspace_constraints' }], '<export>');
+  // Each macro's dimensions now have exact factors: write them in its place.
+  for (const t of out) {
+    const type = t['type'];
+    if (t['maximize_dims'] === undefined || t['maximize_dims'] === null || (type !== 'spatial' && type !== 'temporal')) continue;
+    const level = architecture.storage.findIndex((s) => s.name === t['target']);
+    const name = architecture.storage[level].name;
+    const loop = type === 'spatial' ? c.levels[level].spatial : c.levels[level].temporal;
+    const dims = (t['maximize_dims'] as unknown[]).flat().map((d) => problem.dimensions.indexOf(String(d)));
+    const added = dims.map((d) => `${problem.dimensions[d]}=${loop.exact[d] ?? 1}`);
     t['factors'] = [typeof t['factors'] === 'string' ? t['factors'] : '', ...added].filter((s) => s !== '').join(' ');
     delete t['maximize_dims'];
     delete t['maximize_dims_capacity'];

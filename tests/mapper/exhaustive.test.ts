@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { readMapperJob } from '../../src/mapper/input.ts';
+import { readMapperJob } from '../../src/inputs/mapper-job.ts';
 import { MapSpace } from '../../src/mapper/mapspace.ts';
 import { exhaustiveSearch, localSearch } from '../../src/mapper/search.ts';
 import { prepareModel } from '../../src/model/evaluate.ts';

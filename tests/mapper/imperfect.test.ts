@@ -14,11 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { addConstraints, unconstrained } from '../../src/mapper/constraints.ts';
-import { readMapperJob } from '../../src/mapper/input.ts';
+import { readMapperJob } from '../../src/inputs/mapper-job.ts';
 import { MapSpace, residualsOf } from '../../src/mapper/mapspace.ts';
 import { exhaustiveSearch, localSearch } from '../../src/mapper/search.ts';
 import { prepareModel, evaluateMapping } from '../../src/model/evaluate.ts';
 import { parallelSearch } from '../../src/mapper/parallel.ts';
+import { mapSettings } from '../../src/mapper/job.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -131,7 +132,8 @@ test('Eyeriss VScores (study constraints): imperfect factors fill the 14 columns
     const general = evaluateMapping(prepareModel(job.problem, job.arch, job.ert, { analysis: 'general' }), r.mapping!);
     t.true(general.ok && general.value.summary.energy_pJ === r.energy);
   }
-  const par = await parallelSearch({ files: [file], algorithm: 'local-search', metrics: job.metrics, effort: 10_000, seed: 1, restarts: 8, imperfect: 'spatial' }, 3);
+  const settings = mapSettings({ algorithm: 'local-search', metrics: job.metrics, effort: 10_000, seed: 1, restarts: 8, imperfect: 'spatial' });
+  const par = await parallelSearch({ problem: job.problem, arch: job.arch, ert: job.ert, constraints: job.constraints, settings }, 3);
   t.deepEqual(par.mapping, r.mapping);
   t.is(par.energy, r.energy);
 });

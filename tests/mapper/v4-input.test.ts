@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMapperJob } from '../../src/mapper/input.ts';
+import { readMapperJob } from '../../src/inputs/mapper-job.ts';
 import { parseMapping } from '../../src/timeloop/tree-import.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { canonicalJson, canonicalize, hashValue } from '../../src/pipeline/hash.ts';
-import { readMapperJob } from '../../src/mapper/input.ts';
+import { readMapperJob } from '../../src/inputs/mapper-job.ts';
 import { cleanupTempDirs, expt, makeProject, planJson, runJson, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);

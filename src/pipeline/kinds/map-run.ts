@@ -5,46 +5,32 @@
  * model and the mapper.
  */
 import { MissingEnergyError } from '../../arch/energy-table.ts';
-import { InfeasibleMapspaceError, MapSpace } from '../../mapper/mapspace.ts';
-import { exhaustiveSearch, localSearch } from '../../mapper/search.ts';
-import { UserError } from '../../util/errors.ts';
+import { mapOne, mostFrequent, type MapOutcome as MapJobOutcome, type MapSettings } from '../../mapper/job.ts';
 import { loopNestText } from '../../mapping/loop-nest-text.ts';
-import { evaluateMapping, prepareModel, type ModelContext } from '../../model/evaluate.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../cli/render-eval.ts';
 import { TaskError, type RunRequest } from '../task.ts';
 import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
-import type { MapSettings } from '../expand.ts';
 
 export function runMapTask(request: RunRequest): MapOutcome {
   const { problem, architecture: arch, ERT: ert, constraints, mapper: settings } = inputsOf(request);
   const mapper = settings as MapSettings;
-  let ctx: ModelContext;
+  let outcome: MapJobOutcome;
   try {
-    ctx = prepareModel(problem, arch, ert);
+    outcome = mapOne({ problem, arch, ert, constraints, settings: mapper });
   } catch (error) {
     if (error instanceof MissingEnergyError) throw new TaskError(`no energy table for component '${error.component}' (ERT)`);
     throw error;
   }
-  let space: MapSpace;
-  try {
-    space = new MapSpace(problem, arch, constraints, { imperfect: mapper.imperfect ?? 'off' });
-  } catch (error) {
-    // A UserError here is a constraint no loop slot can take (a factor larger
-    // than the dimension or the fanout): no mapping, as for the library's mapOnPreset.
-    if (error instanceof InfeasibleMapspaceError || error instanceof UserError) return { format: MAP_RESULT_FORMAT, infeasible: error.message };
-    throw error;
-  }
-  const t0 = performance.now();
-  const result =
-    mapper.algorithm === 'exhaustive'
-      ? exhaustiveSearch(space, ctx, { metrics: mapper.metrics, budgetMs: mapper.budgetMs })
-      : localSearch(space, ctx, { metrics: mapper.metrics, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, budgetMs: mapper.budgetMs });
-  const wallMs = Math.round(performance.now() - t0);
-  if (result.mapping === null) {
-    const top = Object.entries(result.stats.rejections).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  // No map space (a constraint no loop slot can take, e.g. a factor larger
+  // than the dimension or the fanout): no mapping, as for the sweeps' library.
+  if (outcome.status === 'no-map-space') return { format: MAP_RESULT_FORMAT, infeasible: outcome.error.message };
+  const { stats, warnings } = outcome.search;
+  const wallMs = Math.round(outcome.search.wallMs);
+  if (outcome.status === 'no-mapping') {
+    const top = mostFrequent(stats.rejections, 3);
     // Without rejected candidates, every split was pruned: say which capacity or fanout pruned most.
-    const pruned = Object.entries(result.stats.prunedBy).sort((a, b) => b[1] - a[1]).slice(0, 2);
+    const pruned = mostFrequent(stats.prunedBy, 2);
     const why =
       top.length > 0
         ? `most often rejected: ${top.map(([r, n]) => `${r} (${n}×)`).join('; ')}`
@@ -52,30 +38,29 @@ export function runMapTask(request: RunRequest): MapOutcome {
     return {
       format: MAP_RESULT_FORMAT,
       infeasible: `no valid mapping found (${why})`,
-      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: result.stats.evaluated, wallMs, warnings: [...constraints.warnings, ...space.warnings] },
+      search: { algorithm: mapper.algorithm, effort: mapper.effort, seed: mapper.seed, restarts: mapper.restarts, evaluated: stats.evaluated, wallMs, warnings: [...warnings] },
     };
   }
-  const outcome = evaluateMapping(ctx, result.mapping);
-  if (!outcome.ok) throw new Error(`the best mapping does not re-evaluate: ${outcome.error.reason}`);
+  if (outcome.status === 'not-reevaluated') throw new Error(`the best mapping does not re-evaluate: ${outcome.reason}`);
   return {
     format: MAP_RESULT_FORMAT,
-    mapping: result.mapping,
-    timeloop: mappingToTimeloop(result.mapping, problem, arch),
-    evaluation: outcome.value,
+    mapping: outcome.mapping,
+    timeloop: mappingToTimeloop(outcome.mapping, problem, arch),
+    evaluation: outcome.evaluation,
     search: {
       algorithm: mapper.algorithm,
       metrics: mapper.metrics,
       effort: mapper.effort,
       seed: mapper.seed,
       restarts: mapper.restarts,
-      evaluated: result.stats.evaluated,
-      valid: result.stats.valid,
-      pruned: result.stats.pruned,
-      factor_splits: result.stats.factorizations,
-      ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: result.stats.exactEvaluations } : {}),
-      complete: result.stats.complete,
+      evaluated: stats.evaluated,
+      valid: stats.valid,
+      pruned: stats.pruned,
+      factor_splits: stats.factorizations,
+      ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: stats.exactEvaluations } : {}),
+      complete: stats.complete,
       wallMs,
-      warnings: [...constraints.warnings, ...space.warnings],
+      warnings: [...warnings],
     },
   };
 }

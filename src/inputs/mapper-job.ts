@@ -1,27 +1,26 @@
 /**
  * Reads a mapper job from Timeloop-format files: architecture, problem and
  * energy table (tree format), `mapspace_constraints` / `architecture_constraints`
- * and the `mapper` settings that make sense here.
+ * and the `mapper` settings that make sense here. The mapper itself
+ * (src/mapper) reads no files: it gets the job as data.
  */
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import { withoutUnitTerms, type Problem } from '../workload/problem.ts';
-import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
+import { importTimeloopDocuments, type TimeloopInput } from '../timeloop/tree-import.ts';
 import { isV4Document } from '../timeloop/v4-import.ts';
 import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
 import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
 import type { Mapping } from '../mapping/mapping.ts';
-import { prepareModel } from '../model/evaluate.ts';
-import { InfeasibleMapspaceError, MapSpace } from './mapspace.ts';
 import { UserError } from '../util/errors.ts';
-import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from './constraints.ts';
-import { localSearch, type Metric } from './search.ts';
+import { constraintsFor, mapOne, mapSettings, metricNamed, type ConstraintBlock, type MapspaceConstraints, type Metric } from '../mapper/job.ts';
 
 export interface MapperJob {
   problem: Problem;
   arch: Architecture;
   ert: EnergyReferenceTable;
   constraints: MapspaceConstraints;
+  /** The `mapper` block's `optimization_metrics`, else the mapper's default. */
   metrics: Metric[];
   /** Settings read from the `mapper` block that were not applied, with why. */
   ignoredSettings: string[];
@@ -32,15 +31,19 @@ export interface MapperJob {
   template: 'uber' | 'ruby';
 }
 
-const METRICS: Record<string, Metric> = { edp: 'edp', energy: 'energy', delay: 'delay', cycles: 'delay' };
-
 function readMetrics(om: unknown, file: string): Metric[] {
   if (!Array.isArray(om)) throw new UserError('expected a list such as [edp] or [edp, delay, energy]', file, 'mapper.optimization_metrics');
   return om.map((x, i) => {
-    const metric = METRICS[String(x)];
+    const metric = metricNamed(String(x));
     if (!metric) throw new UserError(`unsupported metric '${String(x)}' (supported: edp, energy, delay)`, file, `mapper.optimization_metrics[${i}]`);
     return metric;
   });
+}
+
+/** The job's metrics: the `mapper` block's `optimization_metrics` (either spelling), else the mapper's default. */
+function metricsOf(mapper: Record<string, unknown> | undefined, file: string): Metric[] {
+  const om = mapper?.['optimization_metrics'] ?? mapper?.['optimization-metrics'];
+  return om !== undefined ? readMetrics(om, file) : mapSettings().metrics;
 }
 
 function ignoredMapperSettings(m: Record<string, unknown>): string[] {
@@ -49,6 +52,17 @@ function ignoredMapperSettings(m: Record<string, unknown>): string[] {
     if (m[k] !== undefined) out.push(`${k}: ${JSON.stringify(m[k])} (Timeloop's random-search setting; expt searches the map space deterministically)`);
   }
   return out;
+}
+
+/**
+ * The constraint blocks of Timeloop tree-format input, in the order they
+ * are read: `architecture_constraints`, `mapspace_constraints`, `mapspace`.
+ */
+export function timeloopConstraintBlocks(raw: TimeloopInput['raw']): ConstraintBlock[] {
+  return ['architecture_constraints', 'mapspace_constraints', 'mapspace'].flatMap((key) => {
+    const block = raw[key];
+    return block ? [{ value: block.value, file: block.file, path: key }] : [];
+  });
 }
 
 /**
@@ -62,32 +76,27 @@ export function mapperJobFromTask(task: LoadedTask): MapperJob {
   if (!task.ert) throw new UserError(`no ERT, and the estimator cannot price the architecture (${task.warnings.join('; ')})`, where || undefined);
   const arch = task.architecture;
   const problem = withoutUnitTerms(task.problem);
-  const constraints = unconstrained(problem, arch);
-  if (task.constraints) addConstraints(constraints, task.constraints, problem, arch, { file: where, path: 'mapspace_constraints' });
-  resolveMaximizeDims(constraints, problem, arch, where);
+  const constraints = constraintsFor(problem, arch, task.constraints ? [{ value: task.constraints, file: where, path: 'mapspace_constraints' }] : [], where);
   constraints.warnings.push(...task.warnings);
-  const om = task.mapper?.['optimization_metrics'] ?? task.mapper?.['optimization-metrics'];
-  const metrics = om !== undefined ? readMetrics(om, where) : (['edp'] as Metric[]);
+  const metrics = metricsOf(task.mapper, where);
   return { problem, arch, ert: task.ert, constraints, metrics, ignoredSettings: task.mapper ? ignoredMapperSettings(task.mapper) : [], template: 'uber' };
 }
 
 /**
  * The task's best mapping under expt's model and mapper (its constraints,
- * its mapper block's optimization_metrics, else EDP), within `budgetMs`.
+ * its mapper block's optimization_metrics, else the mapper's default), within `budgetMs`.
  */
 export function mapWithExpt(task: LoadedTask, budgetMs: number): { mapping: Mapping; note: string } {
   const where = task.files.join(', ') || undefined;
   const job = mapperJobFromTask(task);
-  let space: MapSpace;
-  try {
-    space = new MapSpace(job.problem, job.arch, job.constraints);
-  } catch (e) {
-    if (e instanceof InfeasibleMapspaceError) throw new UserError(`infeasible: ${e.message}`, where);
-    throw e;
+  const outcome = mapOne({ ...job, settings: mapSettings({ metrics: job.metrics, budgetMs }) });
+  if (outcome.status === 'no-map-space') {
+    if (outcome.error instanceof UserError) throw outcome.error;
+    throw new UserError(`infeasible: ${outcome.error.message}`, where);
   }
-  const r = localSearch(space, prepareModel(job.problem, job.arch, job.ert), { metrics: job.metrics, budgetMs, effort: 10_000, seed: 1, restarts: 8 });
-  if (!r.mapping) throw new UserError("infeasible: expt's mapper found no valid mapping", where);
-  return { mapping: r.mapping, note: `mapped by expt (${job.metrics.join(', ')}; ${r.stats.evaluated} candidates, ${(r.stats.wallMs / 1000).toFixed(1)} s)` };
+  if (outcome.status === 'no-mapping') throw new UserError("infeasible: expt's mapper found no valid mapping", where);
+  // A best mapping the exact model rejects is still returned: `expt check` reports the rejection.
+  return { mapping: outcome.mapping, note: `mapped by expt (${job.metrics.join(', ')}; ${outcome.search.stats.evaluated} candidates, ${(outcome.search.stats.wallMs / 1000).toFixed(1)} s)` };
 }
 
 /** `parsed`: the files' documents when the caller has already read them (same order as `files`). */
@@ -103,12 +112,7 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
   // Unit dimensions inside projections change no count; without them a GEMM
   // written in convolution form gets the closed form and exact pruning.
   const problem = withoutUnitTerms(input.problem);
-  const constraints = unconstrained(problem, arch);
-  for (const key of ['architecture_constraints', 'mapspace_constraints', 'mapspace']) {
-    const block = input.raw[key];
-    if (block) addConstraints(constraints, block.value, problem, arch, { file: block.file, path: key });
-  }
-  resolveMaximizeDims(constraints, problem, arch, files.join(', '));
+  const constraints = constraintsFor(problem, arch, timeloopConstraintBlocks(input.raw), where);
   let template: 'uber' | 'ruby' = 'uber';
   for (const key of ['mapspace', 'mapspace_constraints']) {
     const block = input.raw[key];
@@ -117,14 +121,9 @@ export function readMapperJob(files: readonly string[], parsed?: readonly unknow
     if (value !== 'uber' && value !== 'ruby') throw new UserError(`unsupported map-space template ${JSON.stringify(value)} (expected uber or ruby)`, block!.file, `${key}.template`);
     template = value;
   }
-  let metrics: Metric[] = ['edp'];
-  const ignoredSettings: string[] = [];
   const mapper = input.raw['mapper'];
-  if (mapper && typeof mapper.value === 'object' && mapper.value !== null) {
-    const m = mapper.value as Record<string, unknown>;
-    const om = m['optimization_metrics'] ?? m['optimization-metrics'];
-    if (om !== undefined) metrics = readMetrics(om, mapper.file);
-    ignoredSettings.push(...ignoredMapperSettings(m));
-  }
+  const block = mapper && typeof mapper.value === 'object' && mapper.value !== null ? (mapper.value as Record<string, unknown>) : undefined;
+  const metrics = metricsOf(block, mapper?.file ?? where);
+  const ignoredSettings = block ? ignoredMapperSettings(block) : [];
   return { problem, arch, ert, constraints, metrics, ignoredSettings, template };
 }

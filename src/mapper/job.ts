@@ -1,0 +1,125 @@
+/**
+ * One mapping job: search a problem's map space on an architecture under
+ * its constraints, then evaluate the best mapping with the exact model (the
+ * search ranks candidates with the lean cost model). This is the one way
+ * expt maps a problem — the build's map tasks, the HW-DSE and
+ * cross-architecture sweeps, `expt map`, `expt check`, `expt export --map`
+ * and the search workers all come here — so that they search the same space
+ * with the same defaults and tell apart the same ways of finding nothing.
+ *
+ * Each caller words the outcome its own way (a cached infeasible result, a
+ * sweep's ∞ row, a command-line error): the outcome carries what they need.
+ */
+import type { Mapping } from '../mapping/mapping.ts';
+import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
+import type { Evaluation } from '../model/result.ts';
+import { UserError } from '../util/errors.ts';
+import { InfeasibleMapspaceError, MapSpace } from './mapspace.ts';
+import { parallelSearch, type SearchShare } from './parallel.ts';
+import { exhaustiveSearch, localSearch, type SearchResult, type SearchStats } from './search.ts';
+import type { MapJob, MapSettings } from './settings.ts';
+
+export { constraintsFor, type ConstraintBlock, type MapspaceConstraints } from './constraints.ts';
+export {
+  COMMAND_BUDGET_MS,
+  MAPPER_DEFAULTS,
+  imperfectFor,
+  mapSettings,
+  metricNamed,
+  type MapDefaults,
+  type MapJob,
+  type MapSettings,
+  type MapSettingsInput,
+  type Metric,
+} from './settings.ts';
+
+/** How the search went, whatever it found. */
+export interface MapSearch {
+  readonly stats: SearchStats;
+  /** Wall time of the search alone (not the model's set-up), ms. */
+  readonly wallMs: number;
+  /** What Timeloop would warn about: ignored constraints, then notes of the map space. */
+  readonly warnings: readonly string[];
+}
+
+export type MapOutcome =
+  | { readonly status: 'mapped'; readonly mapping: Mapping; readonly evaluation: Evaluation; readonly search: MapSearch }
+  /**
+   * No map space: a constraint no factor split satisfies (InfeasibleMapspaceError),
+   * or one no loop slot can take, such as a factor larger than the dimension
+   * or the fanout (UserError). No search ran.
+   */
+  | { readonly status: 'no-map-space'; readonly error: InfeasibleMapspaceError | UserError }
+  /** The search found no valid mapping: its stats say which capacities and fanouts cut the splits, and why the model rejected candidates. */
+  | { readonly status: 'no-mapping'; readonly search: MapSearch }
+  /** The exact model rejects the search's best mapping (the lean model and it disagree: a bug, kept as a result for the sweeps' reports). */
+  | { readonly status: 'not-reevaluated'; readonly mapping: Mapping; readonly reason: string; readonly search: MapSearch };
+
+interface Prepared {
+  readonly ctx: ModelContext;
+  readonly space: MapSpace;
+}
+
+/** A missing energy in the ERT is thrown (MissingEnergyError): a broken input, not an empty map space. */
+function prepare(job: MapJob): Prepared | { readonly error: InfeasibleMapspaceError | UserError } {
+  const ctx = prepareModel(job.problem, job.arch, job.ert);
+  try {
+    return { ctx, space: new MapSpace(job.problem, job.arch, job.constraints, { imperfect: job.settings.imperfect ?? 'off' }) };
+  } catch (error) {
+    if (error instanceof InfeasibleMapspaceError || error instanceof UserError) return { error };
+    throw error;
+  }
+}
+
+function search({ ctx, space }: Prepared, s: MapSettings, share?: SearchShare): SearchResult {
+  if (s.algorithm === 'exhaustive') {
+    const partFilter = share ? (k: number, a: number) => (k * 7 + a) % share.workers === share.worker : undefined;
+    return exhaustiveSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, partFilter });
+  }
+  const restartFilter = share ? (r: number) => r % share.workers === share.worker : undefined;
+  return localSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, effort: s.effort, seed: s.seed, restarts: s.restarts, restartFilter });
+}
+
+function finish(job: MapJob, { ctx, space }: Prepared, result: SearchResult, wallMs: number): MapOutcome {
+  const report: MapSearch = { stats: result.stats, wallMs, warnings: [...job.constraints.warnings, ...space.warnings] };
+  if (result.mapping === null) return { status: 'no-mapping', search: report };
+  const evaluated = evaluateMapping(ctx, result.mapping);
+  if (!evaluated.ok) return { status: 'not-reevaluated', mapping: result.mapping, reason: evaluated.error.reason, search: report };
+  return { status: 'mapped', mapping: result.mapping, evaluation: evaluated.value, search: report };
+}
+
+/** Maps one problem on this thread. */
+export function mapOne(job: MapJob): MapOutcome {
+  const prepared = prepare(job);
+  if ('error' in prepared) return { status: 'no-map-space', error: prepared.error };
+  const t0 = performance.now();
+  const result = search(prepared, job.settings);
+  return finish(job, prepared, result, performance.now() - t0);
+}
+
+/**
+ * Maps one problem on `threads` worker threads (./parallel.ts): the same
+ * result as `mapOne`, whatever the number of threads.
+ */
+export async function mapOneParallel(job: MapJob, threads: number): Promise<MapOutcome> {
+  const prepared = prepare(job);
+  if ('error' in prepared) return { status: 'no-map-space', error: prepared.error };
+  const t0 = performance.now();
+  const result = await parallelSearch(job, threads);
+  return finish(job, prepared, result, performance.now() - t0);
+}
+
+/** One worker's share of a parallel search: restarts, or exhaustive parts, dealt round-robin. */
+export function searchShare(job: MapJob, share: SearchShare): SearchResult {
+  const prepared = prepare(job);
+  // The main thread has prepared the same job before starting the workers.
+  if ('error' in prepared) throw prepared.error;
+  return search(prepared, job.settings, share);
+}
+
+/** The `n` most frequent entries of a count table, most frequent first (why splits were cut or candidates rejected). */
+export function mostFrequent(counts: Readonly<Record<string, number>>, n: number): [string, number][] {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n);
+}
