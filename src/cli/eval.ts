@@ -20,7 +20,7 @@ import { isPlainObject } from '../util/yaml.ts';
 import { isV4Document } from '../timeloop/v4-import.ts';
 import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
 import { loadTask } from '../timeloop/task-input.ts';
-import { evalJson, renderEvalText } from './render-eval.ts';
+import { evalJson, renderEvalText } from '../model/evaluation-text.ts';
 
 export function evalUsage(): string {
   return [

@@ -26,7 +26,7 @@ import { mappingToTimeloop } from '../timeloop/tree-export.ts';
 import { UserError } from '../util/errors.ts';
 import { capJobs } from '../util/jobs.ts';
 import { checkOutputFile, writeOutputFile } from '../util/output.ts';
-import { evalJson, formatScientific, renderEvalText } from './render-eval.ts';
+import { evalJson, formatScientific, renderEvalText } from '../model/evaluation-text.ts';
 
 export function mapUsage(): string {
   return [

@@ -8,7 +8,7 @@ import { MissingEnergyError } from '../../arch/energy-table.ts';
 import { mapOne, mostFrequent, type MapOutcome as MapJobOutcome, type MapSettings } from '../../mapper/job.ts';
 import { loopNestText } from '../../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
-import { formatScientific, renderLevelTable } from '../../cli/render-eval.ts';
+import { formatScientific, renderLevelTable } from '../../model/evaluation-text.ts';
 import { TaskError, type RunRequest } from '../task.ts';
 import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
 

@@ -1,9 +1,11 @@
 /**
- * Renders one {@link Evaluation} for `expt eval`: a Timeloop-like text
- * report (per-level table, summary, fJ/Compute breakdown) and the JSON form,
- * whose top level mirrors the golden vectors' `expected.json`.
+ * The model's own presentation of one {@link Evaluation}: a Timeloop-like
+ * text report (per-level table, summary, fJ/Compute breakdown) and the JSON
+ * form, whose top level mirrors the golden vectors' `expected.json`. It sits
+ * beside the model, not in the CLI, because the map task keeps the level
+ * table in its result, and `expt eval` and `expt map` print the same text.
  */
-import type { Evaluation } from '../model/result.ts';
+import type { Evaluation } from './result.ts';
 
 /** `--json` output format tag. */
 export const EVAL_JSON_FORMAT = 'expt-eval-v1';

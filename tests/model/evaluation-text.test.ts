@@ -1,6 +1,6 @@
 /** Number formatting of the `expt eval` report. */
 import test from 'ava';
-import { formatCount, formatFixed, formatScientific } from '../../src/cli/render-eval.ts';
+import { formatCount, formatFixed, formatScientific } from '../../src/model/evaluation-text.ts';
 
 test('formatCount groups thousands and keeps decimals only for non-integers', (t) => {
   t.is(formatCount(0), '0');
