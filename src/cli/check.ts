@@ -19,7 +19,7 @@ import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
 import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
-import { loadTask } from '../timeloop/task-input.ts';
+import { loadTask } from '../inputs/timeloop-task.ts';
 import { mapWithExpt } from '../inputs/mapper-job.ts';
 import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
 

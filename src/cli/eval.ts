@@ -19,7 +19,7 @@ import { UserError } from '../util/errors.ts';
 import { isPlainObject } from '../util/yaml.ts';
 import { isV4Document } from '../timeloop/v4-import.ts';
 import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
-import { loadTask } from '../timeloop/task-input.ts';
+import { loadTask } from '../inputs/timeloop-task.ts';
 import { evalJson, renderEvalText } from '../model/evaluation-text.ts';
 
 export function evalUsage(): string {

@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.ts';
 import { atBoundary } from '../util/fs-errors.ts';
 import { checkOutputFolder } from '../util/output.ts';
 import { writeExport } from '../timeloop/export.ts';
-import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+import { loadTask, type LoadedTask } from '../inputs/timeloop-task.ts';
 import { mapWithExpt } from '../inputs/mapper-job.ts';
 import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
 

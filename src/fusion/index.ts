@@ -4,7 +4,7 @@
  * pair. {@link fusedConstraints} applies the rewrite to an architecture
  * preset and reads the result against a problem, ready for `MapSpace`.
  */
-import type { ArchitecturePreset } from '../arch/presets.ts';
+import type { ArchitecturePreset } from '../inputs/presets.ts';
 import { constraintsFor, type MapspaceConstraints } from '../mapper/constraints.ts';
 import type { Problem } from '../workload/problem.ts';
 import { UserError } from '../util/errors.ts';

@@ -10,7 +10,7 @@ import { withoutUnitTerms, type Problem } from '../workload/problem.ts';
 import { importTimeloopDocuments, type TimeloopInput } from '../timeloop/tree-import.ts';
 import { isV4Document } from '../timeloop/v4-import.ts';
 import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
-import { loadTask, type LoadedTask } from '../timeloop/task-input.ts';
+import { loadTask, type LoadedTask } from './timeloop-task.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { UserError } from '../util/errors.ts';
 import { constraintsFor, mapOne, mapSettings, metricNamed, type ConstraintBlock, type MapspaceConstraints, type Metric } from '../mapper/job.ts';

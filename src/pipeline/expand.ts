@@ -39,8 +39,8 @@ import { readMapperJob, timeloopConstraintBlocks } from '../inputs/mapper-job.ts
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { UserError } from '../util/errors.ts';
 import { parseYamlText, readYamlFile } from '../util/yaml.ts';
-import { listArchitectures } from '../arch/preset-files.ts';
-import { loadArchitecture, presetConstraints, type ArchitecturePreset } from '../arch/presets.ts';
+import { listArchitectures } from '../inputs/preset-files.ts';
+import { loadArchitecture, presetConstraints, type ArchitecturePreset } from '../inputs/presets.ts';
 import { FUSION_LEVELS, fusedConstraints, type FusionArch, type FusionFlags, type FusionMode } from '../fusion/index.ts';
 import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layers.ts';
 import { flagsText } from './kinds/fused-pair.ts';

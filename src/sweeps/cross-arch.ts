@@ -39,8 +39,8 @@
  *   factors; gemmini: none (its constraints.yaml names only D, E, L).
  * Permutations are the study's full ones (the presets keep their D/E/L part).
  */
-import type { ArchitecturePreset } from '../arch/presets.ts';
-import { loadArchitecture } from '../arch/presets.ts';
+import type { ArchitecturePreset } from '../inputs/presets.ts';
+import { loadArchitecture } from '../inputs/presets.ts';
 import { constraintsFor, type MapspaceConstraints } from '../mapper/job.ts';
 import { factorTokens, formatFactors, targetList, type ConstraintTarget } from '../fusion/targets.ts';
 import type { Problem } from '../workload/problem.ts';

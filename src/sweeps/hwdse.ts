@@ -36,8 +36,8 @@
  * read/write 4 (in both modes, so that `fixed` vs `study` at 2024-05-08
  * differs by the constraints only).
  */
-import type { ArchitecturePreset } from '../arch/presets.ts';
-import { loadArchitecture, presetConstraints } from '../arch/presets.ts';
+import type { ArchitecturePreset } from '../inputs/presets.ts';
+import { loadArchitecture, presetConstraints } from '../inputs/presets.ts';
 import { estimateArchitecture, estimateComponent, round6 } from '../arch/energy/index.ts';
 import type { EnergyAction } from '../arch/energy-table.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';

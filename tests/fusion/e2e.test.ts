@@ -8,7 +8,7 @@
  * write-back from the NO to the matmul and leaves the pair's total as it is.
  */
 import test from 'ava';
-import { loadArchitecture, presetConstraints } from '../../src/arch/presets.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { fusedConstraints, fusedPairCost, type FusionFlags, type FusionMode } from '../../src/fusion/index.ts';
 import { MapSpace } from '../../src/mapper/mapspace.ts';
 import type { MapspaceConstraints } from '../../src/mapper/constraints.ts';

@@ -16,7 +16,7 @@
  *   level (no level holds a whole column).
  */
 import test from 'ava';
-import { loadArchitecture, presetConstraints } from '../../src/arch/presets.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { InfeasibleMapspaceError, MapSpace } from '../../src/mapper/mapspace.ts';
 import { localSearch } from '../../src/mapper/search.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';

@@ -8,7 +8,7 @@
  * (study-facts §7.2, §1.4).
  */
 import test from 'ava';
-import { loadArchitecture, presetConstraints } from '../../src/arch/presets.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { MapSpace } from '../../src/mapper/mapspace.ts';
 import { localSearch } from '../../src/mapper/search.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';

@@ -12,7 +12,7 @@
  * eight flag combinations.
  */
 import test from 'ava';
-import { loadArchitecture } from '../../src/arch/presets.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
 import { addConstraints, unconstrained } from '../../src/mapper/constraints.ts';
 import { fuseTargets, type FusionArch, type FusionFlags } from '../../src/fusion/rewrite.ts';
 import { canonicalEntry, mergeTargets, targetDeltas, targetList, type ConstraintTarget } from '../../src/fusion/targets.ts';

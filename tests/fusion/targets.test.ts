@@ -6,7 +6,7 @@
  * with addConstraints.
  */
 import test from 'ava';
-import { loadArchitecture } from '../../src/arch/presets.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
 import { addConstraints, unconstrained } from '../../src/mapper/constraints.ts';
 import { canonicalEntry, mergeTargets, targetDeltas, targetList, type ConstraintTarget } from '../../src/fusion/targets.ts';
 import { UserError } from '../../src/util/errors.ts';

@@ -16,7 +16,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadArchitecture } from '../../src/arch/presets.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 import { FastCostModel } from '../../src/model/fast-cost.ts';
 import { buildLoopNest } from '../../src/model/loop-nest.ts';

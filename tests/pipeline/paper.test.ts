@@ -9,7 +9,7 @@ import test from 'ava';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadArchitecture, presetConstraints } from '../../src/arch/presets.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { FUSION_LEVELS, fusedConstraints } from '../../src/fusion/index.ts';
 import { loadConfig } from '../../src/pipeline/config.ts';
 import { expandConfig, type FusedPairInput } from '../../src/pipeline/expand.ts';

@@ -5,7 +5,7 @@
  * results table format.
  */
 import test from 'ava';
-import { loadArchitecture } from '../../src/arch/presets.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
 import {
   CROSS_ARCH_ARCHITECTURES,
   CROSS_ARCH_CONVS,

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArchitecture } from '../../src/arch/presets.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
 import {
   GEMMINI_HARDCODED_CONFIGS,
   GEMMINI_HWDSE_2024_05_08_CONFIGS,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import pLimit from 'p-limit';
-import { listArchitectures, loadArchitecture } from '../../src/arch/presets.ts';
+import { listArchitectures, loadArchitecture } from '../../src/inputs/presets.ts';
 import { estimateArchitecture } from '../../src/arch/energy/index.ts';
 import type { Architecture } from '../../src/arch/architecture.ts';
 import { exportDocument, exportYaml, writeExport, type ExportTask } from '../../src/timeloop/export.ts';

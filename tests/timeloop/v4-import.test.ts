@@ -7,7 +7,7 @@
 import test from 'ava';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArchitecture, presetConstraints } from '../../src/arch/presets.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { estimateArchitecture } from '../../src/arch/energy/index.ts';
 import { addConstraints, resolveMaximizeDims, unconstrained, type MapspaceConstraints } from '../../src/mapper/constraints.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';

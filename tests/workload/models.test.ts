@@ -10,14 +10,13 @@ import path from 'node:path';
 import { UserError } from '../../src/util/errors.ts';
 import {
   findModel,
-  loadModelDir,
-  loadModelFile,
   modelCatalog,
   MODEL_PRESETS,
   modelToData,
   parseModel,
   withOverrides,
 } from '../../src/workload/models.ts';
+import { loadModelDir, loadModelFile } from '../../src/inputs/models.ts';
 import { repoRoot } from '../helpers/golden.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'expt-models-'));

@@ -10,9 +10,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { Architecture } from './architecture.ts';
-import { knownActionNames, type EnergyAction, type EnergyReferenceTable } from './energy-table.ts';
-import { estimateArchitecture, mergeOverrides, type ArchitectureEstimate } from './energy/architecture.ts';
+import type { Architecture } from '../arch/architecture.ts';
+import { knownActionNames, type EnergyAction, type EnergyReferenceTable } from '../arch/energy-table.ts';
+import { estimateArchitecture, mergeOverrides, type ArchitectureEstimate } from '../arch/energy/architecture.ts';
 import { importTimeloopDocuments } from '../timeloop/tree-import.ts';
 import { readYamlFile } from '../util/yaml.ts';
 import { UserError } from '../util/errors.ts';

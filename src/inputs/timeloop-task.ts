@@ -5,12 +5,12 @@
  * the architecture's Accelergy classes when no file gives one.
  */
 import { basename } from 'node:path';
-import { loadArchitecture } from '../arch/presets.ts';
+import { loadArchitecture } from './presets.ts';
 import { estimateArchitecture } from '../arch/energy/index.ts';
 import { UserError } from '../util/errors.ts';
-import type { ExportTask } from './export.ts';
-import { importAnyDocuments, type V4ImportOptions } from './v4-import.ts';
-import { readV4YamlFile } from './v4-yaml.ts';
+import type { ExportTask } from '../timeloop/export.ts';
+import { importAnyDocuments, type V4ImportOptions } from '../timeloop/v4-import.ts';
+import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
 
 export interface LoadedTask extends ExportTask {
   /** A file-name-friendly name (the preset id, else the first file's base name). */

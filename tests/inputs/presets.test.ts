@@ -9,7 +9,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listArchitectures, loadArchitecture } from '../../src/arch/presets.ts';
+import { listArchitectures, loadArchitecture } from '../../src/inputs/presets.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 import { importTimeloopDocuments, parseMapping } from '../../src/timeloop/tree-import.ts';
 import { readYamlFile } from '../../src/util/yaml.ts';
