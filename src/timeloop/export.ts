@@ -29,7 +29,7 @@ import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Problem } from '../workload/problem.ts';
-import { constraintsFor, type MapspaceConstraints } from '../mapper/job.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { architectureToTimeloop, ertToTimeloop, toTimeloopDocument } from './tree-export.ts';
 import { hyphenated, V3_HYPHENATED_ATTRIBUTES } from './v3-keys.ts';
 

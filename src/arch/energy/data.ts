@@ -8,6 +8,13 @@ import { parse } from 'csv-parse/sync';
 /** One CSV row: column name (as written in the header) → cell text. */
 export type CsvRow = Readonly<Record<string, string>>;
 
+/**
+ * The data folder. Named by a literal relative to this module so that the
+ * engine versions of the task kinds that reach this module digest its files
+ * (src/pipeline/engine-version.ts).
+ */
+const DATA = new URL('../../../data/energy/', import.meta.url);
+
 const cache = new Map<string, readonly CsvRow[]>();
 
 /**
@@ -18,7 +25,7 @@ const cache = new Map<string, readonly CsvRow[]>();
 export function readEnergyCsv(relativePath: string): readonly CsvRow[] {
   let rows = cache.get(relativePath);
   if (rows === undefined) {
-    const url = new URL(`../../../data/energy/${relativePath}`, import.meta.url);
+    const url = new URL(relativePath, DATA);
     const text = readFileSync(url, 'utf8');
     rows = parse(text, {
       columns: true,
@@ -41,7 +48,7 @@ const recordCache = new Map<string, { header: string[]; rows: string[][] }>();
 export function readEnergyCsvRecords(relativePath: string): { readonly header: readonly string[]; readonly rows: readonly (readonly string[])[] } {
   let records = recordCache.get(relativePath);
   if (records === undefined) {
-    const text = readFileSync(new URL(`../../../data/energy/${relativePath}`, import.meta.url), 'utf8');
+    const text = readFileSync(new URL(relativePath, DATA), 'utf8');
     const all = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
     records = { header: all[0] ?? [], rows: all.slice(1) };
     recordCache.set(relativePath, records);

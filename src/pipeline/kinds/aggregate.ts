@@ -13,7 +13,7 @@
  * Cheap: runs on the main thread.
  */
 import { layerDefinition } from '../../workload/layers.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { codeVersion } from '../engine-version.ts';
 import type { Cell } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../task.ts';
 import type { FusedPairResult } from './fused-pair.ts';
@@ -378,7 +378,7 @@ export function aggregate(request: RunRequest): AggregateResult {
 export const kind: TaskKind<AggregateResult> = {
   name: 'aggregate',
   worker: false,
-  engine: () => ({ id: 'expt-aggregate', version: sourceVersion(['pipeline/kinds/aggregate.ts']) }),
+  engine: () => ({ id: 'expt-aggregate', version: codeVersion(import.meta.url) }),
   run: aggregate,
   show(_request, result) {
     const lines = [`Experiment ${result.experiment}: ${result.totals.cells} cells, ${result.totals.tasks} distinct tasks, ${result.totals.infeasible} infeasible`, ''];

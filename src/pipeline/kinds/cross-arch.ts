@@ -10,7 +10,7 @@
  */
 import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
 import { crossArchTable } from '../../sweeps/table.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { codeVersion } from '../engine-version.ts';
 import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../task.ts';
 import { layerRow, type LayerRow } from './aggregate.ts';
@@ -123,7 +123,7 @@ export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
 export const kind: TaskKind<CrossArchAggregateResult> = {
   name: 'cross-arch',
   worker: false,
-  engine: () => ({ id: 'expt-cross-arch', version: sourceVersion(['pipeline/kinds/cross-arch.ts', 'pipeline/kinds/aggregate.ts']) }),
+  engine: () => ({ id: 'expt-cross-arch', version: codeVersion(import.meta.url) }),
   run: crossArchAggregate,
   show(_request, result) {
     return [`Cross-architecture study ${result.experiment}: mapper ${result.study.mapper} (${result.study.description}); ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping`, '', crossArchMarkdown(result.cells), ''].join('\n');

@@ -13,7 +13,7 @@
  */
 import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
 import type { FusionFlags } from '../../fusion/rewrite.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { codeVersion } from '../engine-version.ts';
 import type { FusedPairInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../task.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
@@ -103,7 +103,7 @@ const pj = (n: number | null | undefined) => (typeof n === 'number' ? `${n.toExp
 export const kind: TaskKind<FusedPairResult> = {
   name: 'fused-pair',
   worker: false,
-  engine: () => ({ id: 'expt-fused-pair', version: sourceVersion(['pipeline/kinds/fused-pair.ts', 'fusion/cost.ts']) }),
+  engine: () => ({ id: 'expt-fused-pair', version: codeVersion(import.meta.url) }),
   run: fusedPair,
   show(_request, r) {
     const lines = [

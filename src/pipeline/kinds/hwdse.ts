@@ -14,7 +14,7 @@
 import { correctAggregate, studyAggregate, type LayerMetrics } from '../../sweeps/aggregate.ts';
 import type { GemminiHwConfig, PimHwConfig } from '../../sweeps/hwdse-configs.ts';
 import { hwdseSummaryTable } from '../../sweeps/table.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { codeVersion } from '../engine-version.ts';
 import type { HwdseCell, HwdseSweepInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../task.ts';
 import { layerRow, type LayerRow } from './aggregate.ts';
@@ -168,7 +168,7 @@ export function hwdsePrettyTable(result: Pick<HwdseAggregateResult, 'configs' | 
 export const kind: TaskKind<HwdseAggregateResult> = {
   name: 'hwdse',
   worker: false,
-  engine: () => ({ id: 'expt-hwdse', version: sourceVersion(['pipeline/kinds/hwdse.ts', 'pipeline/kinds/aggregate.ts', 'sweeps/aggregate.ts']) }),
+  engine: () => ({ id: 'expt-hwdse', version: codeVersion(import.meta.url) }),
   run: hwdseAggregate,
   show(_request, result) {
     const s = result.sweep;

@@ -17,7 +17,7 @@ import type { MapspaceConstraints } from '../../mapper/constraints.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { codeVersion } from '../engine-version.ts';
 import type { MapSettings } from '../../mapper/job.ts';
 import type { TimeloopMapSettings } from '../expand.ts';
 import type { EngineId } from '../cache.ts';
@@ -88,34 +88,21 @@ export function inputsOf(request: Pick<RunRequest, 'inputs'>): MapInputs {
 /** The engine variants of the map kind (a spec's `engine`; undefined = embedded). */
 export const MAP_ENGINES = ['embedded', 'timeloop'] as const;
 
-/** The expt sources that turn a task into Timeloop input and Timeloop's output into a result. */
-const TIMELOOP_ADAPTER = [
-  'timeloop/export.ts',
-  'timeloop/tree-export.ts',
-  'timeloop/tree-import.ts',
-  'timeloop/external.ts',
-  'timeloop/stats-parser.ts',
-  'timeloop/tools.ts',
-  'pipeline/kinds/map.ts',
-  'pipeline/kinds/map-timeloop.ts',
-];
-
 /**
  * The timeloop engine's id: the installed timeloop-mapper build (Timeloop
  * prints no version: a sha256 of the program and its library) and the
- * version of expt's adapter. A missing Timeloop is a UserError saying how
- * to install it or to use the embedded engine.
+ * version of expt's adapter (the code map-timeloop.ts reaches: the export to
+ * Timeloop input and the parsing of its output, not the embedded model). A
+ * missing Timeloop is a UserError saying how to install it or to use the
+ * embedded engine.
  */
 export function timeloopMapEngine(bin?: string): EngineId {
   const tools = requireTimeloop(bin, 'timeloop-mapper');
-  return { id: 'timeloop-mapper', version: `${engineId(tools, 'timeloop-mapper').replace(/^timeloop-mapper@/, '')}; expt adapter ${sourceVersion(TIMELOOP_ADAPTER)}` };
+  return { id: 'timeloop-mapper', version: `${engineId(tools, 'timeloop-mapper').replace(/^timeloop-mapper@/, '')}; expt adapter ${codeVersion(import.meta.url, './map-timeloop.ts')}` };
 }
 
 export function embeddedMapEngine(): EngineId {
-  return {
-    id: 'expt-builtin-mapper',
-    version: sourceVersion(['model', 'mapper', 'mapping', 'arch/architecture.ts', 'arch/energy-table.ts', 'timeloop/tree-export.ts', 'pipeline/kinds/map.ts', 'pipeline/kinds/map-run.ts']),
-  };
+  return { id: 'expt-builtin-mapper', version: codeVersion(import.meta.url, './map-run.ts') };
 }
 
 export const kind: TaskKind<MapOutcome> = {
@@ -126,10 +113,14 @@ export const kind: TaskKind<MapOutcome> = {
     if (variant === 'timeloop') return timeloopMapEngine();
     throw new Error(`map: unknown engine '${variant}'`);
   },
-  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use.
+  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use. Each
+  // is the entry of its own engine's version (above), so the walk of
+  // engine-version.ts does not follow these lazy imports (`engine-version:
+  // variant`): neither engine's version digests the other's code, nor do the
+  // versions of the kinds that import this module for its result types.
   run: async (request) =>
     (request.inputs['mapper'] as { algorithm?: string }).algorithm === 'timeloop-mapper'
-      ? (await import('./map-timeloop.ts')).runTimeloopMapTask(request)
-      : (await import('./map-run.ts')).runMapTask(request),
-  show: async (request, result) => (await import('./map-run.ts')).showMapResult(request, result),
+      ? (await import(/* engine-version: variant */ './map-timeloop.ts')).runTimeloopMapTask(request)
+      : (await import(/* engine-version: variant */ './map-run.ts')).runMapTask(request),
+  show: async (request, result) => (await import(/* engine-version: variant */ './map-run.ts')).showMapResult(request, result),
 };
