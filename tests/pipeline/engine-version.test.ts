@@ -12,7 +12,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,7 @@ import { kind as fusedPairKind } from '../../src/pipeline/kinds/fused-pair.ts';
 import { kind as hwdseKind } from '../../src/pipeline/kinds/hwdse.ts';
 import type { PlanJson } from '../../src/pipeline/plan.ts';
 import { repoRoot } from '../helpers/golden.ts';
+import { copyRepository as copyRepositoryTo } from '../helpers/repo-copy.ts';
 
 delete process.env['EXPT_ENGINE_VERSION'];
 
@@ -39,14 +40,10 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-/** A copy of the repository whose node_modules links to the real packages (its bundles stay in the copy). */
+/** A copy of the repository (see helpers/repo-copy.ts), removed after the tests. */
 function copyRepository(): string {
-  const dir = tempDir('expt-engine-version-');
-  for (const entry of ['bin', 'src', 'data', 'experiments', 'package.json', 'experiments.config.ts']) cpSync(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
-  mkdirSync(path.join(dir, 'node_modules'));
-  for (const pkg of readdirSync(path.join(repoRoot, 'node_modules'))) {
-    if (pkg !== '.cache') symlinkSync(path.join(repoRoot, 'node_modules', pkg), path.join(dir, 'node_modules', pkg));
-  }
+  const dir = copyRepositoryTo('expt-engine-version-');
+  temps.push(dir);
   return dir;
 }
 

@@ -8,10 +8,9 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../helpers/golden.ts';
+import { copyRepository as copyRepositoryTo } from '../helpers/repo-copy.ts';
 
 const copies: string[] = [];
 test.after.always(() => {
@@ -19,13 +18,8 @@ test.after.always(() => {
 });
 
 function copyRepository(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'expt-launch-'));
+  const dir = copyRepositoryTo('expt-launch-');
   copies.push(dir);
-  for (const entry of ['bin', 'src', 'data', 'experiments', 'package.json', 'experiments.config.ts']) cpSync(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
-  mkdirSync(path.join(dir, 'node_modules'));
-  for (const pkg of readdirSync(path.join(repoRoot, 'node_modules'))) {
-    if (pkg !== '.cache') symlinkSync(path.join(repoRoot, 'node_modules', pkg), path.join(dir, 'node_modules', pkg));
-  }
   return dir;
 }
 
