@@ -48,7 +48,7 @@ import { blockLayers, FUSION_PAIRS, type LayerInstance } from '../workload/layer
 import { flagsText } from './kinds/fused-pair.ts';
 import { operationCount, type Problem } from '../workload/problem.ts';
 import { DEFAULT_NO_ARCHITECTURES, parseDuration, selectExperiments, type EngineName, type ExperimentDef, type LoadedConfig, type MapperSettings } from './config.ts';
-import type { TaskInput, TaskMeta, TaskSpec } from './task.ts';
+import type { TaskInput, TaskMeta, TaskSpec } from '../build/task.ts';
 import { GEMMINI_CONFIG_KEYS, PIM_CONFIG_KEYS, gemminiVariant, hwdseLayers, pimVariant, variantConstraints, type GemminiHwConfig, type HwdseVariant, type PimHwConfig, type VariantOptions } from '../sweeps/hwdse.ts';
 import { CROSS_ARCH_ALL_ARCHITECTURES, MAPPER_PRESETS, crossArchConstraints, crossArchWorkload } from '../sweeps/cross-arch.ts';
 import { expandWorkloads, resolveSweepConfigs } from './sweep-config.ts';

@@ -8,16 +8,16 @@
  * no input values (`partial`), which is enough to plan, report and gc; a
  * command that runs or shows tasks opens the session without the memo.
  */
-import { Cache } from './cache.ts';
-import { resultProblem } from './result-shapes.ts';
-import { checkOwnDirs } from './own-dirs.ts';
+import { Cache } from '../build/cache.ts';
+import { resultProblem } from '../build/result-shapes.ts';
+import { checkOwnDirs } from '../build/own-dirs.ts';
 import { loadConfig, selectExperiments, type LoadedConfig } from './config.ts';
 import type { EngineOverrides, Expansion } from './expand.ts';
 import { timeloopMapEngine } from './kinds/map.ts';
-import { buildGraph, TaskGraph } from './graph.ts';
+import { buildGraph, TaskGraph } from '../build/graph.ts';
 import { loadKinds } from './kinds/index.ts';
-import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from './session-memo.ts';
-import type { Task, TaskKind } from './task.ts';
+import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from '../build/session-memo.ts';
+import type { Task, TaskKind } from '../build/task.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface Session {

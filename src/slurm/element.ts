@@ -6,12 +6,12 @@
  * Timeloop build changed since) fails instead of caching a result under a key
  * that does not describe it.
  */
-import { Cache } from '../pipeline/cache.ts';
+import { Cache } from '../build/cache.ts';
 import { loadKind } from '../pipeline/kinds/index.ts';
 import { timeloopMapEngine } from '../pipeline/kinds/map.ts';
-import { commitResult, runRequest } from '../pipeline/scheduler.ts';
-import { splitResultFiles, type DepResult } from '../pipeline/task.ts';
-import { errorInfo } from '../pipeline/worker-pool.ts';
+import { commitResult, runRequest } from '../build/scheduler.ts';
+import { splitResultFiles, type DepResult } from '../build/task.ts';
+import { errorInfo } from '../build/worker-pool.ts';
 import { UserError } from '../util/errors.ts';
 import { readJobFile, readTaskLines, statusFile, writeAtomic, type TaskStatus } from './job-folder.ts';
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/pipeline/config.ts';
 import { expandConfig, type HwdseCell } from '../../src/pipeline/expand.ts';
-import { buildGraph } from '../../src/pipeline/graph.ts';
+import { buildGraph } from '../../src/build/graph.ts';
 import { loadKinds } from '../../src/pipeline/kinds/index.ts';
 import type { HwdseAggregateResult } from '../../src/pipeline/kinds/hwdse.ts';
 import type { CrossArchAggregateResult } from '../../src/pipeline/kinds/cross-arch.ts';

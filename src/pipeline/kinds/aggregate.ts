@@ -13,9 +13,9 @@
  * Cheap: runs on the main thread.
  */
 import { layerDefinition } from '../../workload/layers.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { sourceVersion } from '../../build/engine-version.ts';
 import type { Cell } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../task.ts';
+import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../../build/task.ts';
 import type { FusedPairResult } from './fused-pair.ts';
 import { isInfeasible, type MapOutcome, type MapResult } from './map.ts';
 

@@ -10,9 +10,9 @@
  */
 import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
 import { crossArchTable } from '../../sweeps/table.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { sourceVersion } from '../../build/engine-version.ts';
 import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { layerRow, type LayerRow } from './aggregate.ts';
 import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome } from './map.ts';
 

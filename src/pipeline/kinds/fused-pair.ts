@@ -13,9 +13,9 @@
  */
 import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
 import type { FusionFlags } from '../../fusion/rewrite.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { sourceVersion } from '../../build/engine-version.ts';
 import type { FusedPairInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
 export const FUSED_PAIR_FORMAT = 'expt-fused-pair-v1';

@@ -14,9 +14,9 @@
 import { correctAggregate, studyAggregate, type LayerMetrics } from '../../sweeps/aggregate.ts';
 import type { GemminiHwConfig, PimHwConfig } from '../../sweeps/hwdse-configs.ts';
 import { hwdseSummaryTable } from '../../sweeps/table.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { sourceVersion } from '../../build/engine-version.ts';
 import type { HwdseCell, HwdseSweepInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { layerRow, type LayerRow } from './aggregate.ts';
 import { MAP_RESULT_FORMAT, type MapOutcome } from './map.ts';
 

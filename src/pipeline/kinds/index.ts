@@ -5,7 +5,7 @@
  * block/model totals...) is a new module exporting `kind: TaskKind` plus a
  * line here, and an expander in expand.ts that emits its specs.
  */
-import type { TaskKind } from '../task.ts';
+import type { TaskKind } from '../../build/task.ts';
 import { UserError } from '../../util/errors.ts';
 
 type KindModule = { kind: TaskKind };

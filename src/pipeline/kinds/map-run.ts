@@ -12,7 +12,7 @@ import { loopNestText } from '../../mapping/loop-nest-text.ts';
 import { evaluateMapping, prepareModel, type ModelContext } from '../../model/evaluate.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../cli/render-eval.ts';
-import { TaskError, type RunRequest } from '../task.ts';
+import { TaskError, type RunRequest } from '../../build/task.ts';
 import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
 import type { MapSettings } from '../expand.ts';
 

@@ -17,10 +17,10 @@ import type { MapspaceConstraints } from '../../mapper/constraints.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
-import { sourceVersion } from '../engine-version.ts';
+import { sourceVersion } from '../../build/engine-version.ts';
 import type { MapSettings, TimeloopMapSettings } from '../expand.ts';
-import type { EngineId } from '../cache.ts';
-import type { RunRequest, TaskKind } from '../task.ts';
+import type { EngineId } from '../../build/cache.ts';
+import type { RunRequest, TaskKind } from '../../build/task.ts';
 import { engineId, requireTimeloop } from '../../timeloop/tools.ts';
 
 export const MAP_RESULT_FORMAT = 'expt-map-result-v1';

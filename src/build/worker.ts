@@ -1,6 +1,6 @@
 /** A pipeline worker thread: runs tasks of any kind, one message at a time (see worker-pool.ts). */
 import { parentPort } from 'node:worker_threads';
-import { loadKind } from './kinds/index.ts';
+import { loadKind } from '../pipeline/kinds/index.ts';
 import { errorInfo, type WorkerMessage, type WorkerReply } from './worker-pool.ts';
 
 parentPort?.on('message', async (message: WorkerMessage) => {

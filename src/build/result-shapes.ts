@@ -10,11 +10,11 @@
  * so a number field accepts null, and a shape never rejects a result its
  * kind actually returns (which would recompute it on every run).
  */
-import { AGGREGATE_FORMAT } from './kinds/aggregate.ts';
-import { CROSS_ARCH_FORMAT } from './kinds/cross-arch.ts';
-import { FUSED_PAIR_FORMAT } from './kinds/fused-pair.ts';
-import { HWDSE_FORMAT } from './kinds/hwdse.ts';
-import { MAP_RESULT_FORMAT } from './kinds/map.ts';
+import { AGGREGATE_FORMAT } from '../pipeline/kinds/aggregate.ts';
+import { CROSS_ARCH_FORMAT } from '../pipeline/kinds/cross-arch.ts';
+import { FUSED_PAIR_FORMAT } from '../pipeline/kinds/fused-pair.ts';
+import { HWDSE_FORMAT } from '../pipeline/kinds/hwdse.ts';
+import { MAP_RESULT_FORMAT } from '../pipeline/kinds/map.ts';
 
 export type Shape =
   | 'string'

@@ -7,7 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { parse, resolve, sep } from 'node:path';
-import type { LoadedConfig } from './config.ts';
+import type { LoadedConfig } from '../pipeline/config.ts';
 import { UserError } from '../util/errors.ts';
 
 type Field = 'cacheDir' | 'reportsDir';

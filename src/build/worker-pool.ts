@@ -73,7 +73,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url));
+    const worker = new Worker(new URL('../pipeline/worker.mjs', import.meta.url));
     const slot: Slot = { worker, busy: null };
     worker.on('message', (reply: WorkerReply) => {
       const busy = slot.busy;

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson, sha256 } from './hash.ts';
 import type { Task } from './task.ts';
-import type { ExperimentTasks } from './expand.ts';
+import type { ExperimentTasks } from '../pipeline/expand.ts';
 
 export const MEMO_FORMAT = 'expt-session-memo-v1';
 /** Memo files kept per cache (the most recent ones). */
