@@ -26,7 +26,7 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'expt');
 /** The entry points, by name: what each process or worker thread starts. */
 const ENTRIES = {
   main: 'src/cli/main.ts',
-  worker: 'src/build/worker.ts',
+  worker: 'src/pipeline/worker.ts',
   'search-worker': 'src/mapper/search-worker.ts',
 };
 

@@ -9,12 +9,10 @@
  * format tag), not every number: JSON turns a non-finite number into null,
  * so a number field accepts null, and a shape never rejects a result its
  * kind actually returns (which would recompute it on every run).
+ *
+ * Each kind declares its shape (`TaskKind.resultShape`, next to the result
+ * type it describes); the registry (kinds.ts) checks results against it.
  */
-import { AGGREGATE_FORMAT } from '../pipeline/kinds/aggregate.ts';
-import { CROSS_ARCH_FORMAT } from '../pipeline/kinds/cross-arch.ts';
-import { FUSED_PAIR_FORMAT } from '../pipeline/kinds/fused-pair.ts';
-import { HWDSE_FORMAT } from '../pipeline/kinds/hwdse.ts';
-import { MAP_RESULT_FORMAT } from '../pipeline/kinds/map.ts';
 
 export type Shape =
   | 'string'
@@ -121,140 +119,8 @@ function mismatch(path: string, expected: string, value: unknown): string {
   return `${path}: expected ${expected}, got ${describe(value)}`;
 }
 
-const str = 'string' as const;
-const num = 'number' as const;
-const bool = 'boolean' as const;
-const strings: Shape = { array: str };
-
-const evaluation: Shape = {
-  object: {
-    arithmetic: { object: { name: str, energy_pJ: num } },
-    storage: { array: { object: { name: str, energy_pJ: num, leakage_energy_pJ: num } } },
-    networks: { array: { object: { name: str, energy_pJ: num } } },
-    summary: { object: { cycles: num, utilization: num, energy_pJ: num, edp_J_cycle: num, pJ_per_compute: num, computes: num } },
-  },
-};
-
-const mapOutcome: Shape = {
-  variants: [
-    { when: 'infeasible', shape: { object: { format: { literal: MAP_RESULT_FORMAT }, infeasible: str } } },
-    {
-      when: 'mapping',
-      shape: {
-        object: {
-          format: { literal: MAP_RESULT_FORMAT },
-          mapping: { object: {} },
-          timeloop: { array: { record: 'any' } },
-          evaluation,
-          search: { object: { warnings: strings } },
-        },
-      },
-    },
-  ],
-};
-
-const totals: Shape = { object: { cells: num, tasks: num, infeasible: num, macs: num, energy_pJ: num, cycles: num, edp_sum_J_cycle: num } };
-
-const layerRow: Shape = {
-  object: {
-    experiment: str, model: str, layer: str, arch: str, fusion: str, variant: str, hw: str, fusion_mode: str, fusion_flags: str,
-    per_block: num, blocks: num, macs: num, status: str, reason: str,
-    energy_pJ: num, pJ_per_mac: num, cycles: num, utilization: num, edp_J_cycle: num,
-    energy_breakdown_pJ: { record: num }, mapping: str, task: str, key: str,
-  },
-};
-
-const pairRow: Shape = {
-  object: {
-    experiment: str, model: str, arch: str, pair: str, matmul: str, normop: str, fusion: str, fusion_mode: str, fusion_flags: str,
-    per_block: num, blocks: num, status: str, reason: str,
-    unfused_energy_pJ: num, fused_energy_pJ: num, savings_pJ: num, savings_pct: num,
-    unfused_matmul_energy_pJ: num, unfused_normop_energy_pJ: num, fused_matmul_energy_pJ: num, fused_normop_energy_pJ: num,
-    fused_cycles_sequential: num, fused_cycles_overlapped: num, unfused_cycles_sequential: num,
-    block_savings_pJ: num, model_savings_pJ: num, task: str,
-  },
-};
-
-const modelRow: Shape = {
-  object: {
-    experiment: str, model: str, arch: str, fusion: str, fusion_mode: str, fusion_flags: str, status: str, reason: str,
-    fused_layers: strings, layers: strings, blocks: num, block_macs: num, block_normops: num,
-    block_energy_pJ: num, block_cycles: num, model_macs: num, model_normops: num,
-    model_energy_pJ: num, model_cycles: num, model_edp_J_cycle: num, pJ_per_mac: num,
-    energy_by_layer_pJ: { record: num },
-  },
-};
-
-const aggregate: Shape = {
-  object: { format: { literal: AGGREGATE_FORMAT }, experiment: str, rows: { array: layerRow }, pairs: { array: pairRow }, models: { array: modelRow }, totals },
-};
-
-const hwdseLayer: Shape = {
-  object: { layer: str, weight: num, ok: bool, reason: str, variant: str, task: str, macs: num, energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num },
-};
-
-const hwdse: Shape = {
-  object: {
-    format: { literal: HWDSE_FORMAT },
-    experiment: str,
-    sweep: { object: { architecture: str, source: str, configs: { array: { record: 'any' } }, keys: strings, model: str, layers: { array: { object: { id: str, weight: num, macs: num } } } } },
-    configs: {
-      array: {
-        object: {
-          index: num,
-          config: { record: 'any' },
-          layers: { array: hwdseLayer },
-          study: { object: { energy: num, cycles: num, utilization: num, edp: num } },
-          correct: { object: { energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num } },
-          notes: strings,
-        },
-      },
-    },
-    rows: { array: layerRow },
-    totals,
-  },
-};
-
-const crossArch: Shape = {
-  object: {
-    format: { literal: CROSS_ARCH_FORMAT },
-    experiment: str,
-    study: { object: { mapper: str, description: str } },
-    cells: {
-      array: {
-        object: {
-          comp: str, arch: str, mapper: str, kind: str, ok: bool, reason: str, macs: num,
-          edp_J_cycle: num, cycles: num, energy_uJ: num, utilization: num, runtime_s: num, time_bound: bool, task: str,
-        },
-      },
-    },
-    rows: { array: layerRow },
-    totals,
-  },
-};
-
-const pairCost: Shape = { nullable: { object: { energy_pJ: num } } };
-
-const fusedPair: Shape = {
-  object: {
-    format: { literal: FUSED_PAIR_FORMAT },
-    matmul: str, normop: str, level: str, mode: str, flags: str, perBlock: num, blocks: num, status: str, reason: str,
-    fused: pairCost, unfused: pairCost, savings_pJ: num, savings_pct: num,
-    tasks: { object: { matmul: str, normop: str, unfusedMatmul: str, unfusedNormop: str } },
-  },
-};
-
-/** Result shape of each task kind (a kind not listed is not checked). */
-export const RESULT_SHAPES: Readonly<Record<string, Shape>> = {
-  map: mapOutcome,
-  aggregate,
-  hwdse,
-  'cross-arch': crossArch,
-  'fused-pair': fusedPair,
-};
-
-/** Why a cached result is not what its kind returns, or undefined when it is. */
-export function resultProblem(kind: string, result: unknown): string | undefined {
-  const shape = RESULT_SHAPES[kind];
-  return shape === undefined || fits(result, shape) ? undefined : checkShape(result, shape);
-}
+/** Shorthands for the leaves, for the kinds' shapes. */
+export const str = 'string' as const;
+export const num = 'number' as const;
+export const bool = 'boolean' as const;
+export const strings: Shape = { array: str };

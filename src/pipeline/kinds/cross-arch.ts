@@ -13,7 +13,8 @@ import { crossArchTable } from '../../sweeps/table.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
 import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
-import { layerRow, type LayerRow } from './aggregate.ts';
+import { bool, num, str, type Shape } from '../../build/result-shapes.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow } from './aggregate.ts';
 import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome } from './map.ts';
 
 export const CROSS_ARCH_FORMAT = 'expt-cross-arch-v1';
@@ -120,6 +121,24 @@ export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
   return crossArchTable(cells);
 }
 
+const crossArch: Shape = {
+  object: {
+    format: { literal: CROSS_ARCH_FORMAT },
+    experiment: str,
+    study: { object: { mapper: str, description: str } },
+    cells: {
+      array: {
+        object: {
+          comp: str, arch: str, mapper: str, kind: str, ok: bool, reason: str, macs: num,
+          edp_J_cycle: num, cycles: num, energy_uJ: num, utilization: num, runtime_s: num, time_bound: bool, task: str,
+        },
+      },
+    },
+    rows: { array: layerRowShape },
+    totals: totalsShape,
+  },
+};
+
 export const kind: TaskKind<CrossArchAggregateResult> = {
   name: 'cross-arch',
   worker: false,
@@ -128,4 +147,5 @@ export const kind: TaskKind<CrossArchAggregateResult> = {
   show(_request, result) {
     return [`Cross-architecture study ${result.experiment}: mapper ${result.study.mapper} (${result.study.description}); ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping`, '', crossArchMarkdown(result.cells), ''].join('\n');
   },
+  resultShape: crossArch,
 };

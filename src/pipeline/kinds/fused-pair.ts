@@ -16,6 +16,7 @@ import type { FusionFlags } from '../../fusion/rewrite.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
 import type { FusedPairInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { num, str, type Shape } from '../../build/result-shapes.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
 export const FUSED_PAIR_FORMAT = 'expt-fused-pair-v1';
@@ -100,6 +101,17 @@ export function fusedPair(request: Pick<RunRequest, 'inputs' | 'deps'>): FusedPa
 
 const pj = (n: number | null | undefined) => (typeof n === 'number' ? `${n.toExponential(4)} pJ` : '-');
 
+const pairCost: Shape = { nullable: { object: { energy_pJ: num } } };
+
+const fusedPairShape: Shape = {
+  object: {
+    format: { literal: FUSED_PAIR_FORMAT },
+    matmul: str, normop: str, level: str, mode: str, flags: str, perBlock: num, blocks: num, status: str, reason: str,
+    fused: pairCost, unfused: pairCost, savings_pJ: num, savings_pct: num,
+    tasks: { object: { matmul: str, normop: str, unfusedMatmul: str, unfusedNormop: str } },
+  },
+};
+
 export const kind: TaskKind<FusedPairResult> = {
   name: 'fused-pair',
   worker: false,
@@ -116,4 +128,5 @@ export const kind: TaskKind<FusedPairResult> = {
     ];
     return lines.join('\n') + '\n';
   },
+  resultShape: fusedPairShape,
 };

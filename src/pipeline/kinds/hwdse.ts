@@ -17,7 +17,8 @@ import { hwdseSummaryTable } from '../../sweeps/table.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
 import type { HwdseCell, HwdseSweepInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
-import { layerRow, type LayerRow } from './aggregate.ts';
+import { bool, num, str, strings, type Shape } from '../../build/result-shapes.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow } from './aggregate.ts';
 import { MAP_RESULT_FORMAT, type MapOutcome } from './map.ts';
 
 export const HWDSE_FORMAT = 'expt-hwdse-v1';
@@ -165,6 +166,32 @@ export function hwdsePrettyTable(result: Pick<HwdseAggregateResult, 'configs' | 
   );
 }
 
+const hwdseLayer: Shape = {
+  object: { layer: str, weight: num, ok: bool, reason: str, variant: str, task: str, macs: num, energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num },
+};
+
+const hwdse: Shape = {
+  object: {
+    format: { literal: HWDSE_FORMAT },
+    experiment: str,
+    sweep: { object: { architecture: str, source: str, configs: { array: { record: 'any' } }, keys: strings, model: str, layers: { array: { object: { id: str, weight: num, macs: num } } } } },
+    configs: {
+      array: {
+        object: {
+          index: num,
+          config: { record: 'any' },
+          layers: { array: hwdseLayer },
+          study: { object: { energy: num, cycles: num, utilization: num, edp: num } },
+          correct: { object: { energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num } },
+          notes: strings,
+        },
+      },
+    },
+    rows: { array: layerRowShape },
+    totals: totalsShape,
+  },
+};
+
 export const kind: TaskKind<HwdseAggregateResult> = {
   name: 'hwdse',
   worker: false,
@@ -180,4 +207,5 @@ export const kind: TaskKind<HwdseAggregateResult> = {
       '',
     ].join('\n');
   },
+  resultShape: hwdse,
 };

@@ -21,6 +21,7 @@ import { sourceVersion } from '../../build/engine-version.ts';
 import type { MapSettings, TimeloopMapSettings } from '../expand.ts';
 import type { EngineId } from '../../build/cache.ts';
 import type { RunRequest, TaskKind } from '../../build/task.ts';
+import { num, str, strings, type Shape } from '../../build/result-shapes.ts';
 import { engineId, requireTimeloop } from '../../timeloop/tools.ts';
 
 export const MAP_RESULT_FORMAT = 'expt-map-result-v1';
@@ -117,6 +118,33 @@ export function embeddedMapEngine(): EngineId {
   };
 }
 
+const evaluation: Shape = {
+  object: {
+    arithmetic: { object: { name: str, energy_pJ: num } },
+    storage: { array: { object: { name: str, energy_pJ: num, leakage_energy_pJ: num } } },
+    networks: { array: { object: { name: str, energy_pJ: num } } },
+    summary: { object: { cycles: num, utilization: num, energy_pJ: num, edp_J_cycle: num, pJ_per_compute: num, computes: num } },
+  },
+};
+
+const mapOutcome: Shape = {
+  variants: [
+    { when: 'infeasible', shape: { object: { format: { literal: MAP_RESULT_FORMAT }, infeasible: str } } },
+    {
+      when: 'mapping',
+      shape: {
+        object: {
+          format: { literal: MAP_RESULT_FORMAT },
+          mapping: { object: {} },
+          timeloop: { array: { record: 'any' } },
+          evaluation,
+          search: { object: { warnings: strings } },
+        },
+      },
+    },
+  ],
+};
+
 export const kind: TaskKind<MapOutcome> = {
   name: 'map',
   worker: true,
@@ -131,4 +159,5 @@ export const kind: TaskKind<MapOutcome> = {
       ? (await import('./map-timeloop.ts')).runTimeloopMapTask(request)
       : (await import('./map-run.ts')).runMapTask(request),
   show: async (request, result) => (await import('./map-run.ts')).showMapResult(request, result),
+  resultShape: mapOutcome,
 };
