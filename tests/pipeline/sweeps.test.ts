@@ -13,7 +13,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/pipeline/config.ts';
-import { expandConfig, type HwdseCell } from '../../src/pipeline/expand.ts';
+import { expandConfig } from '../../src/pipeline/expand.ts';
+import type { HwdseCell } from '../../src/pipeline/kinds/hwdse.ts';
 import { buildGraph } from '../../src/build/graph.ts';
 import { KINDS } from '../../src/pipeline/kinds/index.ts';
 import type { HwdseAggregateResult } from '../../src/pipeline/kinds/hwdse.ts';

@@ -14,7 +14,6 @@
  */
 import { layerDefinition } from '../../workload/layers.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
-import type { Cell } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../../build/task.ts';
 // `str` here formats a meta field: the shapes' string leaf is `text`.
 import { num, str as text, strings, type Shape } from '../../build/result-shapes.ts';
@@ -22,6 +21,21 @@ import type { FusedPairResult } from './fused-pair.ts';
 import { isInfeasible, type MapOutcome, type MapResult } from './map.ts';
 
 export const AGGREGATE_FORMAT = 'expt-aggregate-v2';
+
+/** A cell of an experiment's matrix and the task that computes it. */
+export interface Cell {
+  /** Id of the cell's task spec (after merging, the graph may know it as an alias). */
+  task: string;
+  meta: TaskMeta;
+}
+
+/** One cell of a sweep or of the cross-architecture study, as its aggregate task reads it. */
+export interface StudyCell {
+  /** The map task computing it; absent when its constraints cannot be stated (then `infeasible` says why). */
+  task?: string;
+  infeasible?: string;
+  meta: TaskMeta;
+}
 
 export type CellStatus = 'ok' | 'infeasible';
 export type ModelStatus = 'ok' | 'partial' | 'infeasible';

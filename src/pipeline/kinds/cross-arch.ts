@@ -11,13 +11,29 @@
 import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
 import { crossArchTable } from '../../sweeps/table.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
-import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { bool, num, str, type Shape } from '../../build/result-shapes.ts';
-import { layerRow, layerRowShape, totalsShape, type LayerRow } from './aggregate.ts';
-import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome } from './map.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
+import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome, type MapSettings } from './map.ts';
 
 export const CROSS_ARCH_FORMAT = 'expt-cross-arch-v1';
+
+/** What a `cross-arch` task reads besides its cells. */
+export interface CrossArchStudyInput {
+  mapper: 'TLD' | 'TLL' | 'TLE';
+  description: string;
+  /** The search of a GEMM cell and of a convolution cell (time-bound). */
+  gemm: MapSettings;
+  conv: MapSettings;
+}
+
+/** One cell of the cross-architecture study: workload × architecture. */
+export interface CrossArchStudyCell extends StudyCell {
+  comp: string;
+  arch: string;
+  kind: 'gemm' | 'conv';
+  macs: number;
+}
 
 export interface CrossArchRow {
   comp: string;

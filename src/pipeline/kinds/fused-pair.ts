@@ -12,14 +12,25 @@
  * looked up by id or alias.
  */
 import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
-import type { FusionFlags } from '../../fusion/rewrite.ts';
+import type { FusionFlags, FusionMode } from '../../fusion/rewrite.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
-import type { FusedPairInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { num, str, type Shape } from '../../build/result-shapes.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
 export const FUSED_PAIR_FORMAT = 'expt-fused-pair-v1';
+
+/** What a `fused-pair` task reads: the ids of its four map tasks (fused and unfused sides) and the pair's multiplicity. */
+export interface FusedPairInput {
+  matmul: { layer: string; task: string; unfused: string };
+  normop: { layer: string; task: string; unfused: string };
+  level: string;
+  mode: FusionMode;
+  flags: FusionFlags;
+  /** Instances of the pair in one block (heads × batch for KTQ → softmax). */
+  perBlock: number;
+  blocks: number;
+}
 
 /** `-nef -lf -pwim` style text of the flags ('' for the defaults). */
 export function flagsText(flags: FusionFlags): string {

@@ -15,13 +15,39 @@ import { correctAggregate, studyAggregate, type LayerMetrics } from '../../sweep
 import type { GemminiHwConfig, PimHwConfig } from '../../sweeps/hwdse-configs.ts';
 import { hwdseSummaryTable } from '../../sweeps/table.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
-import type { HwdseCell, HwdseSweepInput } from '../expand.ts';
 import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
 import { bool, num, str, strings, type Shape } from '../../build/result-shapes.ts';
-import { layerRow, layerRowShape, totalsShape, type LayerRow } from './aggregate.ts';
-import { MAP_RESULT_FORMAT, type MapOutcome } from './map.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
+import { MAP_RESULT_FORMAT, type MapOutcome, type MapSettings } from './map.ts';
 
 export const HWDSE_FORMAT = 'expt-hwdse-v1';
+
+/** What a sweep's `hwdse` task reads besides its cells. */
+export interface HwdseSweepInput {
+  architecture: 'gemmini' | 'pim';
+  /** Where the configs came from (the study's list, a file, inline). */
+  source: string;
+  configs: (GemminiHwConfig | PimHwConfig)[];
+  /** The study's key order, for its summary table. */
+  keys: string[];
+  mode: 'fixed' | 'study';
+  version: 'head' | '2024-05-08';
+  beyondCacti: 'extrapolate' | 'clamp';
+  model: string;
+  layers: { id: string; kind: 'matmul' | 'normop'; weight: number; macs: number }[];
+  ignoreHeads: boolean;
+  mapper: MapSettings;
+}
+
+/** One cell of a sweep: config × layer. */
+export interface HwdseCell extends StudyCell {
+  config: number;
+  layer: string;
+  /** The architecture variant's id (same id = same architecture). */
+  variant: string;
+  /** Approximations made in estimating the variant's energies. */
+  notes: string[];
+}
 
 /** One layer of one config, one instance (null: no mapping, the study's ∞). */
 export interface HwdseLayerRow {

@@ -13,8 +13,7 @@ import { evaluateMapping, prepareModel, type ModelContext } from '../../model/ev
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../cli/render-eval.ts';
 import { TaskError, type RunRequest } from '../../build/task.ts';
-import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
-import type { MapSettings } from '../expand.ts';
+import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome, type MapSettings } from './map.ts';
 
 export function runMapTask(request: RunRequest): MapOutcome {
   const { problem, architecture: arch, ERT: ert, constraints, mapper: settings } = inputsOf(request);

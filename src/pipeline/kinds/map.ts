@@ -18,13 +18,42 @@ import type { Mapping } from '../../mapping/mapping.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
 import { sourceVersion } from '../../build/engine-version.ts';
-import type { MapSettings, TimeloopMapSettings } from '../expand.ts';
+import type { ImperfectMode } from '../../mapper/mapspace.ts';
+import type { Metric } from '../../mapper/search.ts';
 import type { EngineId } from '../../build/cache.ts';
 import type { RunRequest, TaskKind } from '../../build/task.ts';
 import { num, str, strings, type Shape } from '../../build/result-shapes.ts';
 import { engineId, requireTimeloop } from '../../timeloop/tools.ts';
 
 export const MAP_RESULT_FORMAT = 'expt-map-result-v1';
+
+/** What a map task's `mapper` input holds. */
+export interface MapSettings {
+  /** `exhaustive` visits the whole constrained map space (the cross-architecture study's TLE); effort, seed and restarts then do not apply. */
+  algorithm: 'local-search' | 'exhaustive';
+  effort: number;
+  seed: number;
+  restarts: number;
+  metrics: Metric[];
+  /** Present only when not 'off', so that perfect-only tasks keep their keys. */
+  imperfect?: ImperfectMode;
+  /** Stop the search after this long and keep the best so far (results then depend on the machine). */
+  budgetMs?: number;
+}
+
+/**
+ * A map task's `mapper` input with the timeloop engine: `timeloop-mapper` on
+ * the exported task. Every field is in the key (Timeloop's search depends on
+ * all of them, and on the thread count and the time limit when they bind).
+ */
+export interface TimeloopMapSettings {
+  algorithm: 'timeloop-mapper';
+  metrics: Metric[];
+  /** The Timeloop `mapper` block (underscore keys; written hyphenated for v3.0.3). */
+  mapper: Record<string, unknown>;
+  /** Wall-time limit per task, ms: then SIGINT, and Timeloop reports its best mapping so far. */
+  timeLimitMs: number;
+}
 
 export interface MapResult {
   format: typeof MAP_RESULT_FORMAT;
@@ -153,7 +182,10 @@ export const kind: TaskKind<MapOutcome> = {
     if (variant === 'timeloop') return timeloopMapEngine();
     throw new Error(`map: unknown engine '${variant}'`);
   },
-  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use.
+  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use so
+  // that planning and no-op runs do not load the model and the mapper. Those
+  // modules import this one back (the result format and types): a deliberate
+  // cycle, through this lazy import only, so this module is complete when they load.
   run: async (request) =>
     (request.inputs['mapper'] as { algorithm?: string }).algorithm === 'timeloop-mapper'
       ? (await import('./map-timeloop.ts')).runTimeloopMapTask(request)
