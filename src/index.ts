@@ -13,4 +13,4 @@ export type {
   Objective,
   SweepDef,
 } from './pipeline/config.ts';
-export type { TaskKind, TaskSpec, TaskMeta, RunRequest } from './pipeline/task.ts';
+export type { TaskKind, TaskSpec, TaskMeta, RunRequest } from './build/task.ts';

@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../pipeline/config.ts';
-import { Cache } from '../pipeline/cache.ts';
-import { checkOwnDirs } from '../pipeline/own-dirs.ts';
+import { Cache } from '../build/cache.ts';
+import { checkOwnDirs } from '../build/own-dirs.ts';
 import { cleanReports } from '../report/folder.ts';
 import { UserError } from '../util/errors.ts';
 import { shownPath } from '../util/fs-errors.ts';

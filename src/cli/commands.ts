@@ -79,7 +79,8 @@ const internal: readonly Command[] = [
       if (dir === undefined || !/^\d+$/.test(array ?? '') || !/^\d+$/.test(element ?? '')) {
         throw new UserError('_slurm-element expects <job folder> <array> <element> (it is started by sbatch, not by hand)');
       }
-      return (await import('../slurm/element.ts')).runElement(dir, Number(array), Number(element));
+      const [{ runElement }, { KINDS }] = await Promise.all([import('../slurm/element.ts'), import('../pipeline/kinds/index.ts')]);
+      return runElement(dir, Number(array), Number(element), KINDS);
     },
   },
 ];

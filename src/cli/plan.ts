@@ -7,7 +7,7 @@
 import { inFlight } from '../slurm/run.ts';
 import { jobFolders } from '../slurm/job-folder.ts';
 import { parseArgs } from 'node:util';
-import { planGraph, planJson, type Plan } from '../pipeline/plan.ts';
+import { planGraph, planJson, type Plan } from '../build/plan.ts';
 import { openSession, selectTasks, type SessionOptions } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
 import { ENGINE_NAMES, parseDuration, type EngineName } from '../pipeline/config.ts';

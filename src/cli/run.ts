@@ -12,14 +12,14 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { infeasibleTasks } from '../pipeline/infeasible.ts';
-import { ListrLogger, PlainLogger } from '../pipeline/loggers.ts';
-import { runPlan, type RunLogger } from '../pipeline/scheduler.ts';
+import { ListrLogger, PlainLogger } from '../build/loggers.ts';
+import { runPlan, type RunLogger } from '../build/scheduler.ts';
 import { writeReports } from '../report/write.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cache } from '../pipeline/cache.ts';
-import type { ClaimHolder } from '../pipeline/claims.ts';
+import type { Cache } from '../build/cache.ts';
+import type { ClaimHolder } from '../build/claims.ts';
 import type { EngineOverrides } from '../pipeline/expand.ts';
-import { canonicalJson, sha256 } from '../pipeline/hash.ts';
+import { canonicalJson, sha256 } from '../build/hash.ts';
 import type { SessionOptions } from '../pipeline/session.ts';
 import { UserError } from '../util/errors.ts';
 import { capJobs } from '../util/jobs.ts';
@@ -27,7 +27,7 @@ import { onBrokenPipe } from '../util/pipe.ts';
 import { computePlan, ENGINE_ARGS, ENGINE_USAGE, engineOptions, printPlan } from './plan.ts';
 import { EXECUTOR_KINDS, experimentExecutor, resolveExecutor, type ExecutorKind, type SlurmSettings } from '../slurm/settings.ts';
 import { selectExperiments } from '../pipeline/config.ts';
-import type { Task } from '../pipeline/task.ts';
+import type { Task } from '../build/task.ts';
 import { runPlanOnSlurm } from '../slurm/run.ts';
 
 export const EXIT_FAILED = 1;

@@ -4,9 +4,9 @@
  * nest and the per-level breakdown).
  */
 import { parseArgs } from 'node:util';
-import { planGraph } from '../pipeline/plan.ts';
+import { planGraph } from '../build/plan.ts';
 import { openSession } from '../pipeline/session.ts';
-import type { Task } from '../pipeline/task.ts';
+import type { Task } from '../build/task.ts';
 import { UserError } from '../util/errors.ts';
 import { ENGINE_ARGS, engineOptions } from './plan.ts';
 

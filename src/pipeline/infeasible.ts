@@ -8,8 +8,8 @@
  * unexpected ones: a task with an unfused matrix or job cell, i.e. the
  * architecture cannot run the layer at all, which makes `expt run` exit 1.
  */
-import type { Cache } from './cache.ts';
-import type { TaskGraph } from './graph.ts';
+import type { Cache } from '../build/cache.ts';
+import type { TaskGraph } from '../build/graph.ts';
 import { isInfeasible } from './kinds/map.ts';
 
 export interface InfeasibleTask {

@@ -8,16 +8,16 @@
  * no input values (`partial`), which is enough to plan, report and gc; a
  * command that runs or shows tasks opens the session without the memo.
  */
-import { Cache } from './cache.ts';
-import { resultProblem } from './result-shapes.ts';
-import { checkOwnDirs } from './own-dirs.ts';
+import { Cache } from '../build/cache.ts';
+import { checkOwnDirs } from '../build/own-dirs.ts';
 import { loadConfig, selectExperiments, type LoadedConfig } from './config.ts';
-import type { EngineOverrides, Expansion } from './expand.ts';
+import type { EngineOverrides, Expansion, ExperimentTasks } from './expand.ts';
 import { timeloopMapEngine } from './kinds/map.ts';
-import { buildGraph, TaskGraph } from './graph.ts';
-import { loadKinds } from './kinds/index.ts';
-import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from './session-memo.ts';
-import type { Task, TaskKind } from './task.ts';
+import { buildGraph, TaskGraph } from '../build/graph.ts';
+import type { KindRegistry } from '../build/kinds.ts';
+import { KINDS } from './kinds/index.ts';
+import { MEMO_FORMAT, memoFingerprint, readMemo, recordFs, writeMemo, type StoredTask } from '../build/session-memo.ts';
+import type { Task } from '../build/task.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface Session {
@@ -26,7 +26,8 @@ export interface Session {
   /** Every task of every experiment. */
   graph: TaskGraph;
   cache: Cache;
-  kinds: Map<string, TaskKind>;
+  /** The study's kinds, every one loaded. */
+  kinds: KindRegistry;
   /** From the expansion memo: tasks without input values (and `expansion.specs` empty). */
   partial: boolean;
 }
@@ -59,7 +60,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const overrides = options.engine ?? {};
   // The Timeloop build is part of the keys: find it first (a missing Timeloop is one clear error).
   const timeloop = usesTimeloop(loaded, overrides) ? timeloopMapEngine() : undefined;
-  const cache = new Cache(loaded.cacheDir, resultProblem);
+  // Every kind now: engine ids and the result shapes checked on each cache read are looked up synchronously.
+  const kinds = await KINDS.loadAll();
+  const cache = new Cache(loaded.cacheDir, kinds.validate);
   // A cache folder that is a file, or someone else's folder, is an error now rather than "nothing cached".
   cache.checkUsable();
   const names = Object.keys(loaded.config.experiments);
@@ -78,9 +81,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       fingerprint = undefined; // a config value that cannot be hashed: no memo
     }
     if (fingerprint !== undefined) await options.beforeExpand?.(fingerprint, cache);
-    const memo = fingerprint !== undefined ? readMemo(loaded.cacheDir, fingerprint) : undefined;
+    const memo = fingerprint !== undefined ? readMemo<ExperimentTasks>(loaded.cacheDir, fingerprint) : undefined;
     if (memo) {
-      const kinds = await loadKinds(memo.tasks.map((t) => t.kind));
+      await kinds.loadAll(memo.tasks.map((t) => t.kind));
       const tasks: Task[] = memo.tasks.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label, value: undefined }])) }));
       return { loaded, expansion: { specs: [], experiments: memo.experiments }, graph: new TaskGraph(tasks), cache, kinds, partial: true };
     }
@@ -89,7 +92,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const expand = () => expandConfig(loaded, names, overrides);
   const recording = fingerprint !== undefined ? recordFs(expand) : { result: expand(), observations: [], complete: false };
   const expansion = recording.result;
-  const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
+  await kinds.loadAll(expansion.specs.map((s) => s.kind));
   const graph = buildGraph(expansion.specs, (k, variant) => (k === 'map' && variant === 'timeloop' && timeloop ? timeloop : kinds.get(k)!.engine(variant)));
   if (fingerprint !== undefined && recording.complete) {
     const tasks: StoredTask[] = graph.order.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label }])) }));

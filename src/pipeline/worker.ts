@@ -1,16 +1,5 @@
-/** A pipeline worker thread: runs tasks of any kind, one message at a time (see worker-pool.ts). */
-import { parentPort } from 'node:worker_threads';
-import { loadKind } from './kinds/index.ts';
-import { errorInfo, type WorkerMessage, type WorkerReply } from './worker-pool.ts';
+/** Entry of the pipeline's worker threads (bin/launch.mjs `worker`, through worker.mjs): the engine's task loop with the study's kinds. */
+import { serveTasks } from '../build/worker.ts';
+import { KINDS } from './kinds/index.ts';
 
-parentPort?.on('message', async (message: WorkerMessage) => {
-  let reply: WorkerReply;
-  try {
-    const kind = await loadKind(message.request.kind);
-    const result = await kind.run(message.request);
-    reply = { id: message.id, ok: true, result };
-  } catch (error) {
-    reply = { id: message.id, ok: false, error: errorInfo(error) };
-  }
-  parentPort?.postMessage(reply);
-});
+serveTasks(KINDS);

@@ -4,7 +4,7 @@
  * the totals, and their CSV, Markdown (`reports/fidelity.*`) and terminal
  * text.
  */
-import type { Task } from '../pipeline/task.ts';
+import type { Task } from '../build/task.ts';
 import type { FidelityReport } from '../timeloop/fidelity.ts';
 import { csvText, type CsvValue } from './csv.ts';
 

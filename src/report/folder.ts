@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pidAlive } from '../pipeline/claims.ts';
+import { pidAlive } from '../build/claims.ts';
 import { UserError } from '../util/errors.ts';
 import { atBoundary, isErrno, makeDir, shownPath } from '../util/fs-errors.ts';
 

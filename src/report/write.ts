@@ -16,13 +16,13 @@
  * durations — so an interrupted-then-resumed run writes the same bytes as an
  * uninterrupted one.
  */
-import type { Cache } from '../pipeline/cache.ts';
+import type { Cache } from '../build/cache.ts';
 import type { LoadedConfig } from '../pipeline/config.ts';
 import type { Expansion, StudyKind } from '../pipeline/expand.ts';
 import type { CrossArchAggregateResult } from '../pipeline/kinds/cross-arch.ts';
 import type { HwdseAggregateResult } from '../pipeline/kinds/hwdse.ts';
 import { crossArchCsv, crossArchReportMarkdown, hwdseCsv, hwdseMarkdown, hwdseParetoChart, hwdseRanking, hwdseStudyComparison } from './studies.ts';
-import type { TaskGraph } from '../pipeline/graph.ts';
+import type { TaskGraph } from '../build/graph.ts';
 import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { exponential, grouped, markdownCell, MISSING, NO_MAPPING, percent } from './format.ts';
 import { csvText, type CsvValue } from './csv.ts';

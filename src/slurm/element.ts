@@ -6,17 +6,16 @@
  * Timeloop build changed since) fails instead of caching a result under a key
  * that does not describe it.
  */
-import { Cache } from '../pipeline/cache.ts';
-import { loadKind } from '../pipeline/kinds/index.ts';
-import { timeloopMapEngine } from '../pipeline/kinds/map.ts';
-import { commitResult, runRequest } from '../pipeline/scheduler.ts';
-import { splitResultFiles, type DepResult } from '../pipeline/task.ts';
-import { errorInfo } from '../pipeline/worker-pool.ts';
+import { Cache } from '../build/cache.ts';
+import type { KindRegistry } from '../build/kinds.ts';
+import { commitResult, runRequest } from '../build/scheduler.ts';
+import { splitResultFiles, type DepResult } from '../build/task.ts';
+import { errorInfo } from '../build/worker-pool.ts';
 import { UserError } from '../util/errors.ts';
 import { readJobFile, readTaskLines, statusFile, writeAtomic, type TaskStatus } from './job-folder.ts';
 
-/** Runs element `element` of job array `array`; the exit code is 1 when one of its tasks failed. */
-export async function runElement(dir: string, array: number, element: number): Promise<number> {
+/** Runs element `element` of job array `array` with the submitting run's kinds; the exit code is 1 when one of its tasks failed. */
+export async function runElement(dir: string, array: number, element: number, kinds: KindRegistry): Promise<number> {
   const job = readJobFile(dir);
   if (!job) throw new UserError(`not an expt Slurm job folder (no readable job.json)`, dir);
   const w = job.arrays[array];
@@ -45,8 +44,8 @@ export async function runElement(dir: string, array: number, element: number): P
     const t0 = performance.now();
     const startedAt = new Date();
     try {
-      const kind = await loadKind(task.kind);
-      const engine = task.kind === 'map' && task.variant === 'timeloop' ? timeloopMapEngine() : kind.engine(task.variant);
+      const kind = await kinds.load(task.kind);
+      const engine = kind.engine(task.variant);
       if (JSON.stringify(engine) !== JSON.stringify(task.engine)) {
         throw new UserError(`the engine changed since submission (${engine.id} ${engine.version}, submitted for ${task.engine.id} ${task.engine.version}): run expt run again to resubmit`);
       }

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { DepResult, Task } from '../pipeline/task.ts';
+import type { DepResult, Task } from '../build/task.ts';
 import type { SlurmSettings } from './settings.ts';
 
 export const JOB_FORMAT = 'expt-slurm-job-v2';

@@ -10,10 +10,10 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cache } from '../pipeline/cache.ts';
-import type { Plan } from '../pipeline/plan.ts';
-import { depOf, type RunLogger, type RunSummary, type TaskEvent } from '../pipeline/scheduler.ts';
-import type { Task } from '../pipeline/task.ts';
+import type { Cache } from '../build/cache.ts';
+import type { Plan } from '../build/plan.ts';
+import { depOf, type RunLogger, type RunSummary, type TaskEvent } from '../build/scheduler.ts';
+import type { Task } from '../build/task.ts';
 import { elementInfo, maxArraySize, queuedElements, sbatch } from './cluster.ts';
 import {
   createJobFolder,

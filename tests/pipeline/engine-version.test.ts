@@ -17,13 +17,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { CodeGraph, codeFiles, filesOfVersion, scanModule } from '../../src/pipeline/engine-version.ts';
+import { CodeGraph, codeFiles, filesOfVersion, scanModule } from '../../src/build/engine-version.ts';
 import { embeddedMapEngine, timeloopMapEngine } from '../../src/pipeline/kinds/map.ts';
 import { kind as aggregateKind } from '../../src/pipeline/kinds/aggregate.ts';
 import { kind as crossArchKind } from '../../src/pipeline/kinds/cross-arch.ts';
 import { kind as fusedPairKind } from '../../src/pipeline/kinds/fused-pair.ts';
 import { kind as hwdseKind } from '../../src/pipeline/kinds/hwdse.ts';
-import type { PlanJson } from '../../src/pipeline/plan.ts';
+import type { PlanJson } from '../../src/build/plan.ts';
 import { repoRoot } from '../helpers/golden.ts';
 import { copyRepository as copyRepositoryTo } from '../helpers/repo-copy.ts';
 

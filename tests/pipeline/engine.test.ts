@@ -10,9 +10,9 @@ import test from 'ava';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { explain } from '../../src/pipeline/plan.ts';
+import { explain } from '../../src/build/plan.ts';
 import { openSession } from '../../src/pipeline/session.ts';
-import type { TaskRecord } from '../../src/pipeline/cache.ts';
+import type { TaskRecord } from '../../src/build/cache.ts';
 import { cleanupTempDirs, expt, gridExperiment, makeProject, planJson, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { canonicalJson, canonicalize, hashValue } from '../../src/pipeline/hash.ts';
+import { canonicalJson, canonicalize, hashValue } from '../../src/build/hash.ts';
 import { readMapperJob } from '../../src/inputs/mapper-job.ts';
 import { cleanupTempDirs, expt, makeProject, planJson, runJson, writeConfig } from './fixture.ts';
 

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Cache } from '../../src/pipeline/cache.ts';
+import { Cache } from '../../src/build/cache.ts';
 import { cacheEntries, cleanupTempDirs, exptSpawn, gridExperiment, makeProject, planJson, readText, runJson, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);

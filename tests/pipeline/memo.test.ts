@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import * as fsNamed from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MEMO_FORMAT, readMemo, recordFs, writeMemo, type SessionMemo } from '../../src/pipeline/session-memo.ts';
+import { MEMO_FORMAT, readMemo, recordFs, writeMemo, type SessionMemo } from '../../src/build/session-memo.ts';
 import { cleanupTempDirs, expt, makeProject, planJson, runJson, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);

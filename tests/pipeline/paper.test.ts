@@ -12,10 +12,11 @@ import path from 'node:path';
 import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { FUSION_LEVELS, fusedConstraints } from '../../src/fusion/index.ts';
 import { loadConfig } from '../../src/pipeline/config.ts';
-import { expandConfig, type FusedPairInput } from '../../src/pipeline/expand.ts';
-import { buildGraph } from '../../src/pipeline/graph.ts';
-import { hashValue } from '../../src/pipeline/hash.ts';
-import { loadKinds } from '../../src/pipeline/kinds/index.ts';
+import { expandConfig } from '../../src/pipeline/expand.ts';
+import type { FusedPairInput } from '../../src/pipeline/kinds/fused-pair.ts';
+import { buildGraph } from '../../src/build/graph.ts';
+import { hashValue } from '../../src/build/hash.ts';
+import { KINDS } from '../../src/pipeline/kinds/index.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { blockLayers } from '../../src/workload/layers.ts';
 import { repoRoot } from '../helpers/golden.ts';
@@ -23,7 +24,7 @@ import { repoRoot } from '../helpers/golden.ts';
 async function expand(cwd: string, names: string[]) {
   const loaded = await loadConfig({ cwd });
   const expansion = expandConfig(loaded, names);
-  const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
+  const kinds = await KINDS.loadAll(expansion.specs.map((s) => s.kind));
   const graph = buildGraph(expansion.specs, (k) => kinds.get(k)!.engine());
   return { loaded, expansion, graph };
 }

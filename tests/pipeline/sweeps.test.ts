@@ -13,9 +13,10 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/pipeline/config.ts';
-import { expandConfig, type HwdseCell } from '../../src/pipeline/expand.ts';
-import { buildGraph } from '../../src/pipeline/graph.ts';
-import { loadKinds } from '../../src/pipeline/kinds/index.ts';
+import { expandConfig } from '../../src/pipeline/expand.ts';
+import type { HwdseCell } from '../../src/pipeline/kinds/hwdse.ts';
+import { buildGraph } from '../../src/build/graph.ts';
+import { KINDS } from '../../src/pipeline/kinds/index.ts';
 import type { HwdseAggregateResult } from '../../src/pipeline/kinds/hwdse.ts';
 import type { CrossArchAggregateResult } from '../../src/pipeline/kinds/cross-arch.ts';
 import { CROSS_ARCH_BERT_IDS, resolveSweepConfigs } from '../../src/pipeline/sweep-config.ts';
@@ -44,7 +45,7 @@ function project(experiments: Record<string, unknown>): string {
 async function expand(cwd: string, names: string[]) {
   const loaded = await loadConfig({ cwd });
   const expansion = expandConfig(loaded, names);
-  const kinds = await loadKinds(expansion.specs.map((s) => s.kind));
+  const kinds = await KINDS.loadAll(expansion.specs.map((s) => s.kind));
   return { loaded, expansion, graph: buildGraph(expansion.specs, (k) => kinds.get(k)!.engine()) };
 }
 

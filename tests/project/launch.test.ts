@@ -43,7 +43,7 @@ test('the first start bundles the sources; an edited source file is bundled anew
   t.deepEqual(readdirSync(path.join(dir, 'node_modules', '.cache', 'expt', built!)).filter((f) => f.endsWith('.mjs')).sort(), ['main.mjs', 'search-worker.mjs', 'worker.mjs']);
 
   // A file the CLI reaches only through the pipeline: the edit must show in `plan`.
-  appendFileSync(path.join(dir, 'src', 'pipeline', 'plan.ts'), "\nprocess.stderr.write('edited plan.ts\\n');\n");
+  appendFileSync(path.join(dir, 'src', 'build', 'plan.ts'), "\nprocess.stderr.write('edited plan.ts\\n');\n");
   const edited = await run(dir, ['plan', 'quick']);
   t.is(edited.code, 0, edited.stderr);
   t.true(edited.stderr.includes('edited plan.ts'));

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sha256 } from '../../src/pipeline/hash.ts';
+import { sha256 } from '../../src/build/hash.ts';
 import { repoRoot } from '../helpers/golden.ts';
 import { cleanupTempDirs, expt, makeProject, planJson, runJson, writeConfig } from '../pipeline/fixture.ts';
 

@@ -13,13 +13,29 @@
  * Cheap: runs on the main thread.
  */
 import { layerDefinition } from '../../workload/layers.ts';
-import { codeVersion } from '../engine-version.ts';
-import type { Cell } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../task.ts';
+import { codeVersion } from '../../build/engine-version.ts';
+import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../../build/task.ts';
+// `str` here formats a meta field: the shapes' string leaf is `text`.
+import { num, str as text, strings, type Shape } from '../../build/result-shapes.ts';
 import type { FusedPairResult } from './fused-pair.ts';
 import { isInfeasible, type MapOutcome, type MapResult } from './map.ts';
 
 export const AGGREGATE_FORMAT = 'expt-aggregate-v2';
+
+/** A cell of an experiment's matrix and the task that computes it. */
+export interface Cell {
+  /** Id of the cell's task spec (after merging, the graph may know it as an alias). */
+  task: string;
+  meta: TaskMeta;
+}
+
+/** One cell of a sweep or of the cross-architecture study, as its aggregate task reads it. */
+export interface StudyCell {
+  /** The map task computing it; absent when its constraints cannot be stated (then `infeasible` says why). */
+  task?: string;
+  infeasible?: string;
+  meta: TaskMeta;
+}
 
 export type CellStatus = 'ok' | 'infeasible';
 export type ModelStatus = 'ok' | 'partial' | 'infeasible';
@@ -375,6 +391,42 @@ export function aggregate(request: RunRequest): AggregateResult {
   };
 }
 
+export const totalsShape: Shape = { object: { cells: num, tasks: num, infeasible: num, macs: num, energy_pJ: num, cycles: num, edp_sum_J_cycle: num } };
+
+export const layerRowShape: Shape = {
+  object: {
+    experiment: text, model: text, layer: text, arch: text, fusion: text, variant: text, hw: text, fusion_mode: text, fusion_flags: text,
+    per_block: num, blocks: num, macs: num, status: text, reason: text,
+    energy_pJ: num, pJ_per_mac: num, cycles: num, utilization: num, edp_J_cycle: num,
+    energy_breakdown_pJ: { record: num }, mapping: text, task: text, key: text,
+  },
+};
+
+const pairRowShape: Shape = {
+  object: {
+    experiment: text, model: text, arch: text, pair: text, matmul: text, normop: text, fusion: text, fusion_mode: text, fusion_flags: text,
+    per_block: num, blocks: num, status: text, reason: text,
+    unfused_energy_pJ: num, fused_energy_pJ: num, savings_pJ: num, savings_pct: num,
+    unfused_matmul_energy_pJ: num, unfused_normop_energy_pJ: num, fused_matmul_energy_pJ: num, fused_normop_energy_pJ: num,
+    fused_cycles_sequential: num, fused_cycles_overlapped: num, unfused_cycles_sequential: num,
+    block_savings_pJ: num, model_savings_pJ: num, task: text,
+  },
+};
+
+const modelRowShape: Shape = {
+  object: {
+    experiment: text, model: text, arch: text, fusion: text, fusion_mode: text, fusion_flags: text, status: text, reason: text,
+    fused_layers: strings, layers: strings, blocks: num, block_macs: num, block_normops: num,
+    block_energy_pJ: num, block_cycles: num, model_macs: num, model_normops: num,
+    model_energy_pJ: num, model_cycles: num, model_edp_J_cycle: num, pJ_per_mac: num,
+    energy_by_layer_pJ: { record: num },
+  },
+};
+
+const aggregateShape: Shape = {
+  object: { format: { literal: AGGREGATE_FORMAT }, experiment: text, rows: { array: layerRowShape }, pairs: { array: pairRowShape }, models: { array: modelRowShape }, totals: totalsShape },
+};
+
 export const kind: TaskKind<AggregateResult> = {
   name: 'aggregate',
   worker: false,
@@ -400,4 +452,5 @@ export const kind: TaskKind<AggregateResult> = {
     }
     return lines.join('\n') + '\n';
   },
+  resultShape: aggregateShape,
 };

@@ -10,13 +10,31 @@
  */
 import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
 import { crossArchTable } from '../../sweeps/table.ts';
-import { codeVersion } from '../engine-version.ts';
-import type { CrossArchStudyCell, CrossArchStudyInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
-import { layerRow, type LayerRow } from './aggregate.ts';
+import { codeVersion } from '../../build/engine-version.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { bool, num, str, type Shape } from '../../build/result-shapes.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
+import type { MapSettings } from '../../mapper/settings.ts';
 import { MAP_RESULT_FORMAT, isInfeasible, type MapOutcome } from './map.ts';
 
 export const CROSS_ARCH_FORMAT = 'expt-cross-arch-v1';
+
+/** What a `cross-arch` task reads besides its cells. */
+export interface CrossArchStudyInput {
+  mapper: 'TLD' | 'TLL' | 'TLE';
+  description: string;
+  /** The search of a GEMM cell and of a convolution cell (time-bound). */
+  gemm: MapSettings;
+  conv: MapSettings;
+}
+
+/** One cell of the cross-architecture study: workload × architecture. */
+export interface CrossArchStudyCell extends StudyCell {
+  comp: string;
+  arch: string;
+  kind: 'gemm' | 'conv';
+  macs: number;
+}
 
 export interface CrossArchRow {
   comp: string;
@@ -120,6 +138,24 @@ export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
   return crossArchTable(cells);
 }
 
+const crossArch: Shape = {
+  object: {
+    format: { literal: CROSS_ARCH_FORMAT },
+    experiment: str,
+    study: { object: { mapper: str, description: str } },
+    cells: {
+      array: {
+        object: {
+          comp: str, arch: str, mapper: str, kind: str, ok: bool, reason: str, macs: num,
+          edp_J_cycle: num, cycles: num, energy_uJ: num, utilization: num, runtime_s: num, time_bound: bool, task: str,
+        },
+      },
+    },
+    rows: { array: layerRowShape },
+    totals: totalsShape,
+  },
+};
+
 export const kind: TaskKind<CrossArchAggregateResult> = {
   name: 'cross-arch',
   worker: false,
@@ -128,4 +164,5 @@ export const kind: TaskKind<CrossArchAggregateResult> = {
   show(_request, result) {
     return [`Cross-architecture study ${result.experiment}: mapper ${result.study.mapper} (${result.study.description}); ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping`, '', crossArchMarkdown(result.cells), ''].join('\n');
   },
+  resultShape: crossArch,
 };

@@ -12,13 +12,25 @@
  * looked up by id or alias.
  */
 import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
-import type { FusionFlags } from '../../fusion/rewrite.ts';
-import { codeVersion } from '../engine-version.ts';
-import type { FusedPairInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
+import type { FusionFlags, FusionMode } from '../../fusion/rewrite.ts';
+import { codeVersion } from '../../build/engine-version.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { num, str, type Shape } from '../../build/result-shapes.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
 export const FUSED_PAIR_FORMAT = 'expt-fused-pair-v1';
+
+/** What a `fused-pair` task reads: the ids of its four map tasks (fused and unfused sides) and the pair's multiplicity. */
+export interface FusedPairInput {
+  matmul: { layer: string; task: string; unfused: string };
+  normop: { layer: string; task: string; unfused: string };
+  level: string;
+  mode: FusionMode;
+  flags: FusionFlags;
+  /** Instances of the pair in one block (heads × batch for KTQ → softmax). */
+  perBlock: number;
+  blocks: number;
+}
 
 /** `-nef -lf -pwim` style text of the flags ('' for the defaults). */
 export function flagsText(flags: FusionFlags): string {
@@ -100,6 +112,17 @@ export function fusedPair(request: Pick<RunRequest, 'inputs' | 'deps'>): FusedPa
 
 const pj = (n: number | null | undefined) => (typeof n === 'number' ? `${n.toExponential(4)} pJ` : '-');
 
+const pairCost: Shape = { nullable: { object: { energy_pJ: num } } };
+
+const fusedPairShape: Shape = {
+  object: {
+    format: { literal: FUSED_PAIR_FORMAT },
+    matmul: str, normop: str, level: str, mode: str, flags: str, perBlock: num, blocks: num, status: str, reason: str,
+    fused: pairCost, unfused: pairCost, savings_pJ: num, savings_pct: num,
+    tasks: { object: { matmul: str, normop: str, unfusedMatmul: str, unfusedNormop: str } },
+  },
+};
+
 export const kind: TaskKind<FusedPairResult> = {
   name: 'fused-pair',
   worker: false,
@@ -116,4 +139,5 @@ export const kind: TaskKind<FusedPairResult> = {
     ];
     return lines.join('\n') + '\n';
   },
+  resultShape: fusedPairShape,
 };

@@ -14,13 +14,41 @@
 import { correctAggregate, studyAggregate, type LayerMetrics } from '../../sweeps/aggregate.ts';
 import type { GemminiHwConfig, PimHwConfig } from '../../sweeps/hwdse-configs.ts';
 import { hwdseSummaryTable } from '../../sweeps/table.ts';
-import { codeVersion } from '../engine-version.ts';
-import type { HwdseCell, HwdseSweepInput } from '../expand.ts';
-import type { DepResult, RunRequest, TaskKind } from '../task.ts';
-import { layerRow, type LayerRow } from './aggregate.ts';
+import { codeVersion } from '../../build/engine-version.ts';
+import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { bool, num, str, strings, type Shape } from '../../build/result-shapes.ts';
+import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
+import type { MapSettings } from '../../mapper/settings.ts';
 import { MAP_RESULT_FORMAT, type MapOutcome } from './map.ts';
 
 export const HWDSE_FORMAT = 'expt-hwdse-v1';
+
+/** What a sweep's `hwdse` task reads besides its cells. */
+export interface HwdseSweepInput {
+  architecture: 'gemmini' | 'pim';
+  /** Where the configs came from (the study's list, a file, inline). */
+  source: string;
+  configs: (GemminiHwConfig | PimHwConfig)[];
+  /** The study's key order, for its summary table. */
+  keys: string[];
+  mode: 'fixed' | 'study';
+  version: 'head' | '2024-05-08';
+  beyondCacti: 'extrapolate' | 'clamp';
+  model: string;
+  layers: { id: string; kind: 'matmul' | 'normop'; weight: number; macs: number }[];
+  ignoreHeads: boolean;
+  mapper: MapSettings;
+}
+
+/** One cell of a sweep: config × layer. */
+export interface HwdseCell extends StudyCell {
+  config: number;
+  layer: string;
+  /** The architecture variant's id (same id = same architecture). */
+  variant: string;
+  /** Approximations made in estimating the variant's energies. */
+  notes: string[];
+}
 
 /** One layer of one config, one instance (null: no mapping, the study's ∞). */
 export interface HwdseLayerRow {
@@ -165,6 +193,32 @@ export function hwdsePrettyTable(result: Pick<HwdseAggregateResult, 'configs' | 
   );
 }
 
+const hwdseLayer: Shape = {
+  object: { layer: str, weight: num, ok: bool, reason: str, variant: str, task: str, macs: num, energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num },
+};
+
+const hwdse: Shape = {
+  object: {
+    format: { literal: HWDSE_FORMAT },
+    experiment: str,
+    sweep: { object: { architecture: str, source: str, configs: { array: { record: 'any' } }, keys: strings, model: str, layers: { array: { object: { id: str, weight: num, macs: num } } } } },
+    configs: {
+      array: {
+        object: {
+          index: num,
+          config: { record: 'any' },
+          layers: { array: hwdseLayer },
+          study: { object: { energy: num, cycles: num, utilization: num, edp: num } },
+          correct: { object: { energy_pJ: num, cycles: num, utilization: num, edp_J_cycle: num } },
+          notes: strings,
+        },
+      },
+    },
+    rows: { array: layerRowShape },
+    totals: totalsShape,
+  },
+};
+
 export const kind: TaskKind<HwdseAggregateResult> = {
   name: 'hwdse',
   worker: false,
@@ -180,4 +234,5 @@ export const kind: TaskKind<HwdseAggregateResult> = {
       '',
     ].join('\n');
   },
+  resultShape: hwdse,
 };

@@ -9,7 +9,7 @@ import { mapOne, mostFrequent, type MapOutcome as MapJobOutcome, type MapSetting
 import { loopNestText } from '../../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../model/evaluation-text.ts';
-import { TaskError, type RunRequest } from '../task.ts';
+import { TaskError, type RunRequest } from '../../build/task.ts';
 import { MAP_RESULT_FORMAT, inputsOf, isInfeasible, type MapOutcome } from './map.ts';
 
 export function runMapTask(request: RunRequest): MapOutcome {

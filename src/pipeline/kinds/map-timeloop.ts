@@ -19,9 +19,8 @@ import type { Problem } from '../../workload/problem.ts';
 import { constraintsToTargets } from '../../timeloop/export.ts';
 import { runTimeloopMapper } from '../../timeloop/external.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
-import type { TimeloopMapSettings } from '../expand.ts';
-import { RESULT_FILES, TaskError, type RunRequest } from '../task.ts';
-import { MAP_RESULT_FORMAT, inputsOf, type MapOutcome } from './map.ts';
+import { RESULT_FILES, TaskError, type RunRequest } from '../../build/task.ts';
+import { MAP_RESULT_FORMAT, inputsOf, type MapOutcome, type TimeloopMapSettings } from './map.ts';
 
 /** Timeloop's messages that mean "no valid mapping", not a broken input. */
 const INFEASIBLE = [/no valid mappings/i, /product of fully-user-provided constraint factors/i];

@@ -17,14 +17,28 @@ import type { MapspaceConstraints } from '../../mapper/constraints.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
-import { codeVersion } from '../engine-version.ts';
-import type { MapSettings } from '../../mapper/job.ts';
-import type { TimeloopMapSettings } from '../expand.ts';
-import type { EngineId } from '../cache.ts';
-import type { RunRequest, TaskKind } from '../task.ts';
+import { codeVersion } from '../../build/engine-version.ts';
+import type { MapSettings, Metric } from '../../mapper/settings.ts';
+import type { EngineId } from '../../build/cache.ts';
+import type { RunRequest, TaskKind } from '../../build/task.ts';
+import { num, str, strings, type Shape } from '../../build/result-shapes.ts';
 import { engineId, requireTimeloop } from '../../timeloop/tools.ts';
 
 export const MAP_RESULT_FORMAT = 'expt-map-result-v1';
+
+/**
+ * A map task's `mapper` input with the timeloop engine: `timeloop-mapper` on
+ * the exported task. Every field is in the key (Timeloop's search depends on
+ * all of them, and on the thread count and the time limit when they bind).
+ */
+export interface TimeloopMapSettings {
+  algorithm: 'timeloop-mapper';
+  metrics: Metric[];
+  /** The Timeloop `mapper` block (underscore keys; written hyphenated for v3.0.3). */
+  mapper: Record<string, unknown>;
+  /** Wall-time limit per task, ms: then SIGINT, and Timeloop reports its best mapping so far. */
+  timeLimitMs: number;
+}
 
 export interface MapResult {
   format: typeof MAP_RESULT_FORMAT;
@@ -105,6 +119,33 @@ export function embeddedMapEngine(): EngineId {
   return { id: 'expt-builtin-mapper', version: codeVersion(import.meta.url, './map-run.ts') };
 }
 
+const evaluation: Shape = {
+  object: {
+    arithmetic: { object: { name: str, energy_pJ: num } },
+    storage: { array: { object: { name: str, energy_pJ: num, leakage_energy_pJ: num } } },
+    networks: { array: { object: { name: str, energy_pJ: num } } },
+    summary: { object: { cycles: num, utilization: num, energy_pJ: num, edp_J_cycle: num, pJ_per_compute: num, computes: num } },
+  },
+};
+
+const mapOutcome: Shape = {
+  variants: [
+    { when: 'infeasible', shape: { object: { format: { literal: MAP_RESULT_FORMAT }, infeasible: str } } },
+    {
+      when: 'mapping',
+      shape: {
+        object: {
+          format: { literal: MAP_RESULT_FORMAT },
+          mapping: { object: {} },
+          timeloop: { array: { record: 'any' } },
+          evaluation,
+          search: { object: { warnings: strings } },
+        },
+      },
+    },
+  ],
+};
+
 export const kind: TaskKind<MapOutcome> = {
   name: 'map',
   worker: true,
@@ -113,8 +154,11 @@ export const kind: TaskKind<MapOutcome> = {
     if (variant === 'timeloop') return timeloopMapEngine();
     throw new Error(`map: unknown engine '${variant}'`);
   },
-  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use. Each
-  // is the entry of its own engine's version (above), so the walk of
+  // The work is in map-run.ts (or map-timeloop.ts), loaded on first use so
+  // that planning and no-op runs do not load the model and the mapper. Those
+  // modules import this one back (the result format and types): a deliberate
+  // cycle, through this lazy import only, so this module is complete when they load.
+  // Each is the entry of its own engine's version (above), so the walk of
   // engine-version.ts does not follow these lazy imports (`engine-version:
   // variant`): neither engine's version digests the other's code, nor do the
   // versions of the kinds that import this module for its result types.
@@ -123,4 +167,5 @@ export const kind: TaskKind<MapOutcome> = {
       ? (await import(/* engine-version: variant */ './map-timeloop.ts')).runTimeloopMapTask(request)
       : (await import(/* engine-version: variant */ './map-run.ts')).runMapTask(request),
   show: async (request, result) => (await import(/* engine-version: variant */ './map-run.ts')).showMapResult(request, result),
+  resultShape: mapOutcome,
 };

@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson, sha256 } from './hash.ts';
 import type { Task } from './task.ts';
-import type { ExperimentTasks } from './expand.ts';
 
 export const MEMO_FORMAT = 'expt-session-memo-v1';
 /** Memo files kept per cache (the most recent ones). */
@@ -189,11 +188,12 @@ export function codeDigest(): string {
 /** A task as stored: everything but the input values. */
 export type StoredTask = Omit<Task, 'inputs'> & { inputs: Record<string, { label: string }> };
 
-export interface SessionMemo {
+/** `Experiments`: what the caller keeps of the expansion besides the graph (the study's experiments and their cells). */
+export interface SessionMemo<Experiments = unknown> {
   format: typeof MEMO_FORMAT;
   fingerprint: string;
   observations: FsObservation[];
-  experiments: ExperimentTasks[];
+  experiments: Experiments[];
   tasks: StoredTask[];
 }
 
@@ -206,10 +206,10 @@ function memoDir(cacheDir: string): string {
 }
 
 /** The memo for `fingerprint`, if there is one and every observation still holds. */
-export function readMemo(cacheDir: string, fingerprint: string): SessionMemo | undefined {
-  let memo: SessionMemo;
+export function readMemo<Experiments = unknown>(cacheDir: string, fingerprint: string): SessionMemo<Experiments> | undefined {
+  let memo: SessionMemo<Experiments>;
   try {
-    memo = JSON.parse(fs.readFileSync(join(memoDir(cacheDir), `${fingerprint}.json`), 'utf8')) as SessionMemo;
+    memo = JSON.parse(fs.readFileSync(join(memoDir(cacheDir), `${fingerprint}.json`), 'utf8')) as SessionMemo<Experiments>;
   } catch {
     return undefined;
   }
@@ -219,7 +219,7 @@ export function readMemo(cacheDir: string, fingerprint: string): SessionMemo | u
 }
 
 /** Stores a memo (atomically) and drops all but the most recent memos. Never fails the command. */
-export function writeMemo(cacheDir: string, memo: SessionMemo): void {
+export function writeMemo<Experiments>(cacheDir: string, memo: SessionMemo<Experiments>): void {
   const dir = memoDir(cacheDir);
   const file = join(dir, `${memo.fingerprint}.json`);
   // The writer's pid in the temp name: gc removes the file when that process is gone.

@@ -1,7 +1,7 @@
 /**
  * A pool of worker threads for compute-heavy task kinds. Workers start
- * lazily (each loads expt's bundle, or registers tsx: bin/launch.mjs) and
- * are reused for later tasks; a worker that dies fails its task and is
+ * lazily (each runs the kind registry's worker entry, which loads expt's
+ * bundle, or registers tsx: bin/launch.mjs) and are reused for later tasks; a worker that dies fails its task and is
  * replaced. `terminate()` stops everything at once (Ctrl+C).
  */
 import { Worker } from 'node:worker_threads';
@@ -50,7 +50,11 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size: number) {}
+  /** `entry`: the module each thread starts (a kind registry's `workerEntry`). */
+  constructor(
+    readonly size: number,
+    private readonly entry: URL,
+  ) {}
 
   run(request: RunRequest): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
@@ -73,7 +77,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url));
+    const worker = new Worker(this.entry);
     const slot: Slot = { worker, busy: null };
     worker.on('message', (reply: WorkerReply) => {
       const busy = slot.busy;

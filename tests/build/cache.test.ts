@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Cache, type Manifest } from '../../src/pipeline/cache.ts';
-import { sha256 } from '../../src/pipeline/hash.ts';
+import { Cache, type Manifest } from '../../src/build/cache.ts';
+import { sha256 } from '../../src/build/hash.ts';
 import { repoRoot } from '../helpers/golden.ts';
 
 const roots: string[] = [];
@@ -95,8 +95,8 @@ test('a second writer of a key keeps the first complete entry (or replaces it wh
 test('many processes writing the same keys at once leave complete entries only', async (t) => {
   const cache = newCache();
   const script = `
-    import { Cache } from ${JSON.stringify(path.join(repoRoot, 'src/pipeline/cache.ts'))};
-    import { sha256 } from ${JSON.stringify(path.join(repoRoot, 'src/pipeline/hash.ts'))};
+    import { Cache } from ${JSON.stringify(path.join(repoRoot, 'src/build/cache.ts'))};
+    import { sha256 } from ${JSON.stringify(path.join(repoRoot, 'src/build/hash.ts'))};
     const cache = new Cache(process.argv[2]);
     const now = new Date().toISOString();
     for (let round = 0; round < 20; round++) {

@@ -7,15 +7,24 @@
  */
 import { homedir } from 'node:os';
 import { parse, resolve, sep } from 'node:path';
-import type { LoadedConfig } from './config.ts';
 import { UserError } from '../util/errors.ts';
+
+/** What the check reads of a loaded config: the folders as resolved, and as the config gave them. */
+export interface OwnDirsConfig {
+  /** The project folder (where the config is). */
+  root: string;
+  cacheDir: string;
+  reportsDir: string;
+  displayFile: string;
+  config: { cacheDir?: string; reportsDir?: string };
+}
 
 type Field = 'cacheDir' | 'reportsDir';
 
 const ENV: Record<Field, string> = { cacheDir: 'EXPT_CACHE_DIR', reportsDir: 'EXPT_REPORTS_DIR' };
 const DEFAULT: Record<Field, string> = { cacheDir: 'cache', reportsDir: 'reports' };
 
-function origin(loaded: LoadedConfig, field: Field): string {
+function origin(loaded: OwnDirsConfig, field: Field): string {
   const env = process.env[ENV[field]];
   if (env) return `${ENV[field]}=${env}`;
   const value = loaded.config[field];
@@ -34,7 +43,7 @@ function problem(dir: string, root: string): string | undefined {
 }
 
 /** Throws a one-line error if the cache or reports folder is not a folder of its own. */
-export function checkOwnDirs(loaded: LoadedConfig): void {
+export function checkOwnDirs(loaded: OwnDirsConfig): void {
   for (const field of ['cacheDir', 'reportsDir'] as const) {
     const why = problem(loaded[field], loaded.root);
     if (why !== undefined) {

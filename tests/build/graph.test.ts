@@ -1,9 +1,9 @@
 /** The task graph: keys, merging of identical tasks, topological order, cycles. */
 import test from 'ava';
-import { buildGraph, topologicalOrder } from '../../src/pipeline/graph.ts';
-import type { TaskSpec } from '../../src/pipeline/task.ts';
-import type { TaskRecord } from '../../src/pipeline/cache.ts';
-import { explain } from '../../src/pipeline/plan.ts';
+import { buildGraph, topologicalOrder } from '../../src/build/graph.ts';
+import type { TaskSpec } from '../../src/build/task.ts';
+import type { TaskRecord } from '../../src/build/cache.ts';
+import { explain } from '../../src/build/plan.ts';
 
 const engine = () => ({ id: 'e', version: '1' });
 

@@ -24,6 +24,7 @@ import type { Plan } from './plan.ts';
 import { recordOf } from './plan.ts';
 import { splitResultFiles, type DepResult, type RunRequest, type Task, type TaskKind } from './task.ts';
 import type { ClaimHolder } from './claims.ts';
+import type { KindRegistry } from './kinds.ts';
 import { RemoteTaskError, WorkerPool, errorInfo } from './worker-pool.ts';
 
 export type TaskState = 'started' | 'cached' | 'done' | 'failed' | 'skipped';
@@ -56,7 +57,8 @@ export interface RunLogger {
 
 export interface RunOptions {
   cache: Cache;
-  kinds: ReadonlyMap<string, TaskKind>;
+  /** The kinds of the plan's tasks, loaded; its worker entry starts the pool's threads. */
+  kinds: KindRegistry;
   jobs: number;
   logger: RunLogger;
   signal?: AbortSignal;
@@ -95,7 +97,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunSumma
   options.signal?.addEventListener('abort', onStop, { once: true });
   let fatal: unknown;
   const limit = pLimit(jobs);
-  const pool = new WorkerPool(jobs);
+  const pool = new WorkerPool(jobs, kinds.workerEntry);
   const start = performance.now();
   const summary: RunSummary = { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, durationMs: 0, failures: [] };
   const outcomes = new Map<string, Promise<Outcome>>();

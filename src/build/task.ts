@@ -2,8 +2,8 @@
  * The interface a task kind implements, and the task shapes the graph,
  * planner and scheduler pass around.
  *
- * A task kind is a module under src/pipeline/kinds/ that exports `kind: TaskKind`
- * and is listed in kinds/index.ts. Its `run` gets the task's input values
+ * The engine knows the kinds only through the registry it is handed
+ * (kinds.ts). A kind's `run` gets the task's input values
  * (exactly what was hashed into the key) and its dependencies' results, and
  * returns a JSON-serializable result, which the scheduler commits to the
  * cache as soon as it is returned. Kinds marked `worker: true` run on a
@@ -11,6 +11,7 @@
  * boundary by structured clone.
  */
 import type { EngineId, InputRecord } from './cache.ts';
+import type { Shape } from './result-shapes.ts';
 
 /** Labels of a task for filtering, plans and reports (not part of its key). */
 export interface TaskMeta {
@@ -101,6 +102,11 @@ export interface TaskKind<Result = unknown> {
   run(request: RunRequest): Promise<Result> | Result;
   /** Text for `expt show <task>` (default: the result as JSON). */
   show?(request: Omit<RunRequest, 'deps'>, result: Result): string | Promise<string>;
+  /**
+   * What the kind's results look like, checked whenever a cached result is
+   * read (result-shapes.ts): an entry of another shape is recomputed.
+   */
+  readonly resultShape?: Shape;
 }
 
 /** A task failure the kind expects (bad input, infeasible mapping): reported without a stack. */
