@@ -15,6 +15,11 @@ const ENGINE_MAY_IMPORT = { build: ['util', 'build'], slurm: ['util', 'build', '
 /** [from, to, reason]: each also listed in docs/architecture.md. */
 const EXCEPTIONS = [];
 
+// The one file cycle left, deliberate (docs/architecture.md, Layers): the map
+// kind loads its runners lazily (import()) so that planning and no-op runs do
+// not load the model and the mapper; they import map.ts back for its types.
+const CYCLE_EXCEPTIONS = ['^src/pipeline/kinds/map(-run|-timeloop)?[.]ts$'];
+
 // Modules of the domain layers that read files anyway, with the reason (also
 // in docs/architecture.md): everything else reading input is in src/inputs/.
 const DOMAIN_IO_EXCEPTIONS = [
@@ -51,17 +56,10 @@ module.exports = {
       to: { path: '^src/', pathNot: [...allowed.map(folder), ...exceptionPaths(engine)] },
     })),
     {
-      name: 'no-cycle-in-build',
-      comment: 'no file cycle in the build engine',
+      name: 'no-file-cycle',
+      comment: 'no file cycle anywhere in src/ (the build engine, the domain folders, the study), but the one listed in CYCLE_EXCEPTIONS',
       severity: 'error',
-      from: { path: folder('build') },
-      to: { circular: true },
-    },
-    {
-      name: 'no-cycle-in-domain',
-      comment: 'no file cycle among the domain folders (model, mapper, mapping, arch, timeloop, workload)',
-      severity: 'error',
-      from: { path: '^src/(model|mapper|mapping|arch|timeloop|workload)/' },
+      from: { pathNot: CYCLE_EXCEPTIONS },
       to: { circular: true },
     },
     {

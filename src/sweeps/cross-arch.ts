@@ -246,5 +246,3 @@ export function runCrossArch(options: CrossArchOptions = {}): CrossArchCell[] {
   return out;
 }
 
-// The study's table format lives in table.ts (no mapper or model needed to print it).
-export { cExp2, crossArchTable } from './table.ts';

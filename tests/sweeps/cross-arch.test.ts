@@ -11,15 +11,14 @@ import {
   CROSS_ARCH_CONVS,
   CROSS_ARCH_GEMMS,
   MAPPER_PRESETS,
-  cExp2,
   convTargets,
   crossArchCell,
   crossArchConstraints,
-  crossArchTable,
   crossArchWorkload,
   runCrossArch,
   type CrossArchWorkload,
 } from '../../src/sweeps/cross-arch.ts';
+import { cExp2, crossArchTable } from '../../src/sweeps/table.ts';
 import { targetList } from '../../src/fusion/targets.ts';
 import { operationCount } from '../../src/workload/problem.ts';
 import { convProblem } from '../../src/workload/shapes.ts';
