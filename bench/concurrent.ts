@@ -130,6 +130,10 @@ export async function main(argv: string[]): Promise<number> {
   const args = [...argv];
   const roundsAt = args.indexOf('--rounds');
   const rounds = roundsAt >= 0 ? Number(args.splice(roundsAt, 2)[1]) : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    process.stderr.write('concurrent: --rounds expects a whole number of at least 1\n');
+    return 2;
+  }
   const n = args[0] !== undefined && /^\d+$/.test(args[0]) ? Number(args.shift()) : 4;
   const experiments = args;
   const tmp = mkdtempSync(path.join(tmpdir(), 'expt-bench-concurrent-'));

@@ -4,18 +4,19 @@
 // thread) that registers it pays ~0.4 CPU-s for its loader thread, and each
 // of the ~250 modules of `expt run` then costs a round trip to that thread. A
 // warm `expt run` or a run waiting for another's results is mostly that cost.
-// So the first start bundles the entry points with esbuild into one file each
-// under node_modules/.cache/expt/, named by a digest of every source file;
-// later starts import that bundle with plain Node. Any edit of src/ (or of
-// this file, or of esbuild) gives another digest, hence a fresh bundle: a
-// bundle is never stale. When the bundle cannot be built or read (read-only
+// So the first start bundles the entry points with esbuild (one file each,
+// plus shared chunks) under node_modules/.cache/expt/, named by a digest of
+// what the bundle is made from; later starts import that bundle with plain
+// Node. Any edit of src/ (or of this file, package.json, tsconfig.json, the
+// esbuild version or the Node major) gives another digest, hence a fresh
+// bundle: a bundle is never stale. When the bundle cannot be built or read (read-only
 // install, no esbuild), the start goes through tsx as before.
 //
 // `import.meta.url` is replaced in each bundled module by the URL of its own
 // source file, so paths resolved relative to a module (data/, package.json,
 // the worker bootstraps) mean the same bundled or not.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -30,8 +31,9 @@ const ENTRIES = {
   'search-worker': 'src/mapper/search-worker.ts',
 };
 
-// Bundles older than this are removed when a new one is written: long enough
-// that no process still running loads its lazy chunks from them.
+// Bundles unused for this long are removed when a new one is written (each
+// start that uses a bundle touches its folder): long enough that no process
+// still running loads its lazy chunks from them.
 const KEEP_MS = 7 * 24 * 3600 * 1000;
 
 function sourceFiles(dir, out) {
@@ -56,9 +58,11 @@ function bundleDigest() {
   const version = esbuildVersion();
   if (version === undefined) return undefined;
   const h = createHash('sha256');
-  h.update(`${process.version}\0${version}\0${ROOT}\0`);
+  // The bundle targets the Node major (target: nodeNN); esbuild reads tsconfig.json for .ts files.
+  h.update(`${process.versions.node.split('.')[0]}\0${version}\0${ROOT}\0`);
   h.update(readFileSync(fileURLToPath(import.meta.url)));
   h.update(readFileSync(join(ROOT, 'package.json')));
+  if (existsSync(join(ROOT, 'tsconfig.json'))) h.update(readFileSync(join(ROOT, 'tsconfig.json')));
   for (const f of sourceFiles(SRC, [])) {
     h.update(`\0${f.slice(SRC.length)}\0`);
     h.update(readFileSync(f));
@@ -72,7 +76,8 @@ export function importMetaPlugin() {
     name: 'expt-import-meta',
     setup(build) {
       build.onLoad({ filter: /\.(ts|mts|js|mjs)$/ }, (args) => {
-        if (args.path.includes(`${join('node_modules', '')}`)) return undefined;
+        // Packages keep their own import.meta (they are external to expt's bundle anyway).
+        if (args.path.startsWith(join(ROOT, 'node_modules', ''))) return undefined;
         const text = readFileSync(args.path, 'utf8');
         const contents = text
           .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
@@ -141,11 +146,20 @@ async function bundleFolder() {
     const digest = bundleDigest();
     if (digest === undefined) return undefined;
     const folder = join(CACHE, `bundle-${digest}`);
-    if (!existsSync(join(folder, 'main.mjs'))) {
+    if (existsSync(join(folder, 'main.mjs'))) {
+      // In use: not to be pruned (see KEEP_MS). A read-only install keeps its bundles anyway.
+      try {
+        const now = new Date();
+        utimesSync(folder, now, now);
+      } catch {
+        // not ours to touch
+      }
+    } else {
       mkdirSync(CACHE, { recursive: true });
       await buildBundle(folder);
     }
-    return folder;
+    // Another process's rename may have failed in a way that left nothing: start through tsx then.
+    return existsSync(join(folder, 'main.mjs')) ? folder : undefined;
   } catch {
     return undefined;
   }
@@ -174,6 +188,9 @@ export async function startEntry(name) {
     return viaTsx(name);
   }
   const folder = process.env.EXPT_BUNDLE_DIR;
-  if (folder && existsSync(join(folder, `${name}.mjs`))) return import(pathToFileURL(join(folder, `${name}.mjs`)).href);
-  return viaTsx(name);
+  if (!folder) return viaTsx(name);
+  // A thread running other code than its process (the sources through tsx, edited since) could
+  // store results under the process's engine versions: fail instead.
+  if (!existsSync(join(folder, `${name}.mjs`))) throw new Error(`expt's bundle ${folder} is gone (removed while this process ran): start expt again`);
+  return import(pathToFileURL(join(folder, `${name}.mjs`)).href);
 }

@@ -29,9 +29,9 @@
  *   - `new URL('…', import.meta.url)`: how a module names a file it reads or
  *     runs. A code file (a worker bootstrap) is walked; any other file, or
  *     every file under a folder (`data/energy/`, read by arch/energy/data.ts),
- *     is digested. Not digested: package.json (its version is the prefix) and
+ *     is digested. Not digested: package.json (its version is the prefix),
  *     folders at or above the code (src/, bin/, the repository root: bases
- *     for paths, not data). A computed first argument is an error, since the
+ *     for paths, not data) and anything under node_modules/ (expt's caches). A computed first argument is an error, since the
  *     walk could not tell what is read: name the folder with a literal.
  *   - `startEntry('<name>')` (the worker bootstraps, see bin/launch.mjs): the
  *     module launch.mjs's ENTRIES table names for <name>.
@@ -316,7 +316,7 @@ export function scanModule(text: string, file = '<module>'): ModuleReference[] {
           }
           if (/,\s*import\.meta\.url\s*\)$/.test(code.slice(from, j))) {
             const line = text.slice(0, at).split('\n').length;
-            throw new Error(`${file}:${line}: new URL(…, import.meta.url) with a computed path: engine versions cannot tell which files this module reads; name the file or folder with a string literal (see src/pipeline/engine-version.ts)`);
+            throw new Error(`${file}:${line}: new URL(…, import.meta.url) with a computed path: engine versions cannot tell which files this module reads; name the file or folder with a string literal (see src/build/engine-version.ts)`);
           }
         }
         break;
@@ -437,6 +437,8 @@ export class CodeGraph {
 
   /** A file or folder named by `new URL('…', import.meta.url)`. */
   private addUrl(target: string, s: Scanned): void {
+    // expt's own caches (node_modules/.cache/expt: bundles, remembered config checks) are not inputs.
+    if (target.startsWith(join(this.root, 'node_modules') + sep)) return;
     if (!existsSync(target)) return; // an optional file, checked for before reading
     if (statSync(target).isDirectory()) {
       // A base for paths to code (the root, src/, bin/ or a folder in them), not data.

@@ -165,7 +165,11 @@ export function recordFs<T>(fn: () => T): Recording<T> {
 
 let codeDigestMemo: string | undefined;
 
-/** sha256 over expt's sources and data (and the package manifests): anything that could change an expansion. */
+/**
+ * sha256 over expt's sources, its launcher (bin/: the engine versions digest
+ * what a kind reaches, which includes the worker bootstraps), its data and
+ * the package manifests: anything that could change an expansion.
+ */
 export function codeDigest(): string {
   if (codeDigestMemo !== undefined) return codeDigestMemo;
   const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -178,6 +182,7 @@ export function codeDigest(): string {
     }
   };
   walk(join(root, 'src'));
+  if (fs.existsSync(join(root, 'bin'))) walk(join(root, 'bin'));
   if (fs.existsSync(join(root, 'data'))) walk(join(root, 'data'));
   for (const f of ['package.json', 'package-lock.json']) if (fs.existsSync(join(root, f))) files.push(join(root, f));
   const parts = files.map((f) => `${f.slice(root.length)}\0${sha256(fs.readFileSync(f))}`);

@@ -1,5 +1,5 @@
 /**
- * Loading a TypeScript (or .mjs) config without tsx: the config and the files
+ * Loading a TypeScript config without tsx: the config and the files
  * it imports are bundled with esbuild into one ES module, imported from a
  * `data:` URL. Registering tsx costs every command ~0.4 CPU-s (a loader
  * thread), more than the rest of a warm `expt run`.
@@ -9,18 +9,20 @@
  * imported from a `data:` URL (nothing to resolve the package from): for it
  * the caller falls back to tsx.
  *
- * Bundles are remembered in the temp folder by the config's path and text,
- * each with the digests of the files that went into it, and reused only
- * while those files are unchanged.
+ * Bundles are remembered in expt's own cache folder (node_modules/.cache/expt,
+ * beside the start-up bundles: a code cache per install and user, not the
+ * shared temp folder, where another user could plant code) by the config's
+ * path and text, each with the digests of the files that went into it, and
+ * reused only while those files are unchanged.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importMetaPlugin } from '../../bin/launch.mjs';
 
 const PACKAGE_ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
+const MEMO_DIR = fileURLToPath(new URL('../../node_modules/.cache/expt/config-bundles/', import.meta.url));
 
 interface Remembered {
   /** Absolute path → sha256 of each file bundled. */
@@ -33,11 +35,12 @@ function sha256(data: string | Buffer): string {
 }
 
 function memoPath(filepath: string, text: string): string {
-  return join(tmpdir(), 'expt-config-bundles', sha256(`${PACKAGE_ENTRY}\0${filepath}\0${text}`).slice(0, 40) + '.json');
+  return join(MEMO_DIR, sha256(`${PACKAGE_ENTRY}\0${filepath}\0${text}`).slice(0, 40) + '.json');
 }
 
-function stillValid(entry: Remembered): boolean {
+function stillValid(entry: Remembered, filepath: string): boolean {
   try {
+    if (!Object.hasOwn(entry.inputs, filepath)) return false;
     return Object.entries(entry.inputs).every(([file, digest]) => sha256(readFileSync(file)) === digest);
   } catch {
     return false;
@@ -85,7 +88,7 @@ export async function bundledConfigUrl(filepath: string, text: string): Promise<
   let entry: Remembered | undefined;
   try {
     const hit = JSON.parse(readFileSync(memo, 'utf8')) as Remembered;
-    if (stillValid(hit)) entry = hit;
+    if (stillValid(hit, filepath)) entry = hit;
   } catch {
     // not remembered yet
   }

@@ -7,9 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
+
+// Remembered checks live in expt's own cache folder (node_modules/.cache/expt), per install and
+// user: in the shared temp folder another user could mark a text as checked.
+const CHECKS_DIR = fileURLToPath(new URL('../../node_modules/.cache/expt/config-checks/', import.meta.url));
 
 /** A syntax error or a duplicate key in a config file, at a 1-based line and column. */
 export class ConfigSyntaxError extends Error {
@@ -106,7 +110,7 @@ export function parseJsonConfig(text: string): unknown {
 export async function checkScriptConfig(filepath: string, text: string): Promise<void> {
   // esbuild runs as a child process (~0.1 CPU-s a command): a text that passed once is remembered
   // by its content, as tsx remembers what it compiled.
-  const passed = join(tmpdir(), 'expt-config-checks', createHash('sha256').update(`${loaderOf(filepath)}\0${text}`).digest('hex').slice(0, 40));
+  const passed = join(CHECKS_DIR, createHash('sha256').update(`${loaderOf(filepath)}\0${text}`).digest('hex').slice(0, 40));
   if (existsSync(passed)) return;
   await checkWithEsbuild(filepath, text);
   try {

@@ -1,5 +1,5 @@
 /**
- * Engine versions from the code (src/pipeline/engine-version.ts): a kind's
+ * Engine versions from the code (src/build/engine-version.ts): a kind's
  * version digests the files its entry module reaches through its imports,
  * plus the data files they name, so an edit of a file the old hand-kept
  * lists missed (util/random.ts, workload/problem.ts for the map kind,
@@ -174,7 +174,7 @@ test("each kind's version digests the files its entry reaches, including those t
   for (const f of ['src/pipeline/kinds/aggregate.ts', 'src/sweeps/aggregate.ts', 'src/sweeps/table.ts']) t.true(k.hwdse.includes(f), `hwdse: ${f}`);
   for (const f of ['src/pipeline/kinds/aggregate.ts', 'src/sweeps/table.ts']) t.true(k['cross-arch'].includes(f), `cross-arch: ${f}`);
   // The module that computes versions runs no task.
-  for (const files of Object.values(k)) t.false(files.includes('src/pipeline/engine-version.ts'));
+  for (const files of Object.values(k)) t.false(files.includes('src/build/engine-version.ts'));
 });
 
 test('every lazy import marked `engine-version: variant` is the entry of some engine version', (t) => {

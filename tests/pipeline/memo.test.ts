@@ -1,5 +1,5 @@
 /**
- * The expansion memo (src/pipeline/session-memo.ts): file-system
+ * The expansion memo (src/build/session-memo.ts): file-system
  * observations recorded during an expansion, a memo used only while they
  * all hold, and through the CLI the same plan with and without it.
  */

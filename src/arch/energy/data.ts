@@ -11,7 +11,7 @@ export type CsvRow = Readonly<Record<string, string>>;
 /**
  * The data folder. Named by a literal relative to this module so that the
  * engine versions of the task kinds that reach this module digest its files
- * (src/pipeline/engine-version.ts).
+ * (src/build/engine-version.ts).
  */
 const DATA = new URL('../../../data/energy/', import.meta.url);
 
