@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
 import type { Evaluation } from '../model/result.ts';
+import { durationMs } from '../util/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopMapper, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
@@ -70,10 +71,9 @@ export function checkUsage(): string {
 }
 
 function duration(text: string, what: string): number {
-  const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UserError(`check: ${what} expects a duration such as 60s or 500ms, got '${text}'`);
-  const v = Number(m[1]);
-  return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000;
+  const ms = durationMs(text);
+  if (ms === undefined) throw new UserError(`check: ${what} expects a duration such as 60s or 500ms, got '${text}'`);
+  return ms;
 }
 
 interface TaskResult {

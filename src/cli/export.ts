@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { durationMs } from '../util/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { atBoundary } from '../util/fs-errors.ts';
 import { checkOutputFolder } from '../util/output.ts';
@@ -93,9 +94,9 @@ export async function runExport(argv: string[]): Promise<number> {
   if (values.map && !task.mapping) {
     let budgetMs = COMMAND_BUDGET_MS;
     if (values.budget !== undefined) {
-      const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(values.budget);
-      if (!m) throw new UserError(`export: --budget expects a duration such as 10s, got '${values.budget}'`);
-      budgetMs = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+      const ms = durationMs(values.budget);
+      if (ms === undefined) throw new UserError(`export: --budget expects a duration such as 10s, got '${values.budget}'`);
+      budgetMs = ms;
     }
     const { mapping, note } = mapWithExpt(task, budgetMs);
     task = { ...task, mapping };

@@ -23,6 +23,7 @@ import {
 import { InfeasibleMapspaceError } from '../mapper/mapspace.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../timeloop/tree-export.ts';
+import { durationMs } from '../util/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { capJobs } from '../util/jobs.ts';
 import { checkOutputFile, writeOutputFile } from '../util/output.ts';
@@ -56,10 +57,9 @@ export function mapUsage(): string {
 }
 
 function parseDuration(text: string): number {
-  const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UserError(`map: --budget expects a duration such as 10s or 500ms, got '${text}'`);
-  const v = Number(m[1]);
-  return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000;
+  const ms = durationMs(text);
+  if (ms === undefined) throw new UserError(`map: --budget expects a duration such as 10s or 500ms, got '${text}'`);
+  return ms;
 }
 
 export async function runMap(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { durationMs } from '../util/duration.ts';
 import { UserError } from '../util/errors.ts';
 import { bundledConfigUrl } from './config-bundle.ts';
 import { checkScriptConfig, ConfigSyntaxError, lineInStack, parseJsonConfig, parseYamlConfig } from './config-syntax.ts';
@@ -675,10 +676,9 @@ export function parseDuration(value: string | number): number {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`expected a positive duration, got ${value}`);
     return value;
   }
-  const m = /^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*$/.exec(String(value));
-  if (!m || Number(m[1]) <= 0) throw new Error(`expected a duration such as 120s, 2m or 500ms, got '${String(value)}'`);
-  const v = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v * 1000);
+  const ms = durationMs(String(value));
+  if (ms === undefined) throw new Error(`expected a duration such as 120s, 2m or 500ms, got '${String(value)}'`);
+  return ms;
 }
 
 function checkExperiment(c: Checker, name: string, value: unknown): void {
