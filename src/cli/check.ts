@@ -22,7 +22,7 @@ import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopMapper, runTi
 import { compareEvaluations, renderFidelityRows, renderFidelitySummary, renderFidelityTotal, type FidelityReport } from '../timeloop/fidelity.ts';
 import { loadTask } from '../inputs/timeloop-task.ts';
 import { mapWithExpt } from '../inputs/mapper-job.ts';
-import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
+import { COMMAND_BUDGET_MS } from '../mapper/settings.ts';
 
 export function checkUsage(): string {
   return [

@@ -13,7 +13,7 @@ import { checkOutputFolder } from '../util/output.ts';
 import { writeExport } from '../timeloop/export.ts';
 import { loadTask, type LoadedTask } from '../inputs/timeloop-task.ts';
 import { mapWithExpt } from '../inputs/mapper-job.ts';
-import { COMMAND_BUDGET_MS } from '../mapper/job.ts';
+import { COMMAND_BUDGET_MS } from '../mapper/settings.ts';
 
 export function exportUsage(): string {
   return [

@@ -8,18 +8,8 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { MissingEnergyError } from '../arch/energy-table.ts';
 import { readMapperJob } from '../inputs/mapper-job.ts';
-import {
-  COMMAND_BUDGET_MS,
-  MAPPER_DEFAULTS,
-  imperfectFor,
-  mapOne,
-  mapOneParallel,
-  mapSettings,
-  metricNamed,
-  mostFrequent,
-  type MapOutcome,
-  type Metric,
-} from '../mapper/job.ts';
+import { mapOne, mapOneParallel, mostFrequent, type MapOutcome } from '../mapper/job.ts';
+import { COMMAND_BUDGET_MS, MAPPER_DEFAULTS, imperfectFor, mapSettings, metricNamed, type Metric } from '../mapper/settings.ts';
 import { InfeasibleMapspaceError } from '../mapper/mapspace.ts';
 import { loopNestText } from '../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../timeloop/tree-export.ts';

@@ -13,7 +13,9 @@ import { readV4YamlFile } from '../timeloop/v4-yaml.ts';
 import { loadTask, type LoadedTask } from './timeloop-task.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { UserError } from '../util/errors.ts';
-import { constraintsFor, mapOne, mapSettings, metricNamed, type ConstraintBlock, type MapspaceConstraints, type Metric } from '../mapper/job.ts';
+import { mapOne } from '../mapper/job.ts';
+import { constraintsFor, type ConstraintBlock, type MapspaceConstraints } from '../mapper/constraints.ts';
+import { mapSettings, metricNamed, type Metric } from '../mapper/settings.ts';
 
 export interface MapperJob {
   problem: Problem;

@@ -83,7 +83,6 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     if (fingerprint !== undefined) await options.beforeExpand?.(fingerprint, cache);
     const memo = fingerprint !== undefined ? readMemo<ExperimentTasks>(loaded.cacheDir, fingerprint) : undefined;
     if (memo) {
-      await kinds.loadAll(memo.tasks.map((t) => t.kind));
       const tasks: Task[] = memo.tasks.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label, value: undefined }])) }));
       return { loaded, expansion: { specs: [], experiments: memo.experiments }, graph: new TaskGraph(tasks), cache, kinds, partial: true };
     }
@@ -92,7 +91,6 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const expand = () => expandConfig(loaded, names, overrides);
   const recording = fingerprint !== undefined ? recordFs(expand) : { result: expand(), observations: [], complete: false };
   const expansion = recording.result;
-  await kinds.loadAll(expansion.specs.map((s) => s.kind));
   const graph = buildGraph(expansion.specs, (k, variant) => (k === 'map' && variant === 'timeloop' && timeloop ? timeloop : kinds.get(k)!.engine(variant)));
   if (fingerprint !== undefined && recording.complete) {
     const tasks: StoredTask[] = graph.order.map((t) => ({ ...t, inputs: Object.fromEntries(Object.entries(t.inputs).map(([n, i]) => [n, { label: i.label }])) }));

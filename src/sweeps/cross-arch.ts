@@ -41,7 +41,7 @@
  */
 import type { ArchitecturePreset } from '../inputs/presets.ts';
 import { loadArchitecture } from '../inputs/presets.ts';
-import { constraintsFor, type MapspaceConstraints } from '../mapper/job.ts';
+import { constraintsFor, type MapspaceConstraints } from '../mapper/constraints.ts';
 import { factorTokens, formatFactors, targetList, type ConstraintTarget } from '../fusion/targets.ts';
 import type { Problem } from '../workload/problem.ts';
 import { workload as benchmarkWorkload, CROSS_ARCH_CONV_IDS, GEMM_WORKLOADS } from '../workload/benchmarks.ts';

@@ -19,7 +19,7 @@ import { MapSpace, residualsOf } from '../../src/mapper/mapspace.ts';
 import { exhaustiveSearch, localSearch } from '../../src/mapper/search.ts';
 import { prepareModel, evaluateMapping } from '../../src/model/evaluate.ts';
 import { parallelSearch } from '../../src/mapper/parallel.ts';
-import { mapSettings } from '../../src/mapper/job.ts';
+import { mapSettings } from '../../src/mapper/settings.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

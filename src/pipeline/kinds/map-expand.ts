@@ -7,7 +7,8 @@
  */
 import type { Architecture } from '../../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../../arch/energy-table.ts';
-import { MAPPER_DEFAULTS, imperfectFor, mapSettings, type MapSettings, type MapspaceConstraints, type Metric } from '../../mapper/job.ts';
+import type { MapspaceConstraints } from '../../mapper/constraints.ts';
+import { MAPPER_DEFAULTS, imperfectFor, mapSettings, type MapSettings, type Metric } from '../../mapper/settings.ts';
 import { operationCount, type Problem } from '../../workload/problem.ts';
 import { parseDuration, type ExperimentDef, type MapperSettings } from '../config.ts';
 import type { TaskInput, TaskMeta, TaskSpec } from '../../build/task.ts';

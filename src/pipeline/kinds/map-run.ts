@@ -5,7 +5,8 @@
  * model and the mapper.
  */
 import { MissingEnergyError } from '../../arch/energy-table.ts';
-import { mapOne, mostFrequent, type MapOutcome as MapJobOutcome, type MapSettings } from '../../mapper/job.ts';
+import { mapOne, mostFrequent, type MapOutcome as MapJobOutcome } from '../../mapper/job.ts';
+import type { MapSettings } from '../../mapper/settings.ts';
 import { loopNestText } from '../../mapping/loop-nest-text.ts';
 import { mappingToTimeloop } from '../../timeloop/tree-export.ts';
 import { formatScientific, renderLevelTable } from '../../model/evaluation-text.ts';
