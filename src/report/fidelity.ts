@@ -1,8 +1,9 @@
 /**
- * The fidelity report of `expt check` (pipeline mode): one row per map task
+ * The fidelity reports of `expt check`. Pipeline mode: one row per map task
  * (expt's cached evaluation of its best mapping against timeloop-model's),
  * the totals, and their CSV, Markdown (`reports/fidelity.*`) and terminal
- * text.
+ * text. On files: each task's per-level comparison and one line per task.
+ * The comparison itself is timeloop/fidelity.ts.
  */
 import type { Task } from '../build/task.ts';
 import type { FidelityReport } from '../timeloop/fidelity.ts';
@@ -129,7 +130,20 @@ export function fidelityTotals(rows: readonly FidelityTaskRow[]): FidelityTotals
   };
 }
 
-const ratioText = (r: number | null) => (r === null ? '-' : Number.isFinite(r) ? r.toFixed(6) : 'inf');
+/** A ratio expt / Timeloop with 6 decimals (`inf` when Timeloop's side is 0), `absent` when there is none. */
+function ratio6(r: number | null | undefined, absent: string): string {
+  if (r === null || r === undefined) return absent;
+  return Number.isFinite(r) ? r.toFixed(6) : 'inf';
+}
+
+const ratioText = (r: number | null) => ratio6(r, '-');
+
+/** A plain-text table: columns padded to their widest cell, the last one not. */
+function textTable(header: readonly string[], body: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+}
 const rangeText = (r: [number, number] | null) => (r === null ? '-' : `${ratioText(r[0])} – ${ratioText(r[1])}`);
 
 export function totalLine(t: FidelityTotals): string {
@@ -194,7 +208,39 @@ export function fidelityText(rows: readonly FidelityTaskRow[], totals: FidelityT
     ratioText(r.cycles_ratio),
     r.note,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `Total: ${totalLine(totals)}`].join('\n') + '\n';
+  return [...textTable(header, body), '', `Total: ${totalLine(totals)}`].join('\n') + '\n';
+}
+
+// `expt check` on files: one task's per-level table and total, and one line per task.
+
+/** The per-level table of one task, indented by two spaces. */
+export function renderFidelityRows(report: FidelityReport): string {
+  const body = report.rows.map((r) => [
+    r.level,
+    r.dataspace,
+    r.countsEqual ? 'equal' : 'DIFFER',
+    ratio6(r.energyRatio, ''),
+    r.energyWithinPrint ? 'yes' : 'no',
+    ratio6(r.cyclesRatio, ''),
+    r.differences.join('; '),
+  ]);
+  return textTable(['level', 'dataspace', 'counts', 'energy expt/TL', 'energy = print', 'cycles expt/TL', 'differences'], body)
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** The total line of one task. */
+export function renderFidelityTotal(r: FidelityReport): string {
+  const leak = r.leakageExpt !== r.leakageTimeloop ? ` (leakage: expt ${r.leakageExpt.toFixed(2)} pJ, Timeloop ${r.leakageTimeloop.toFixed(2)} pJ; without it expt/TL ${ratio6(r.dynamicEnergyRatio, '')})` : '';
+  return `total: counts ${r.countsEqual ? 'equal' : `DIFFER (${r.differences})`}; energy ${r.energyExpt.toFixed(2)} / ${r.energyTimeloop.toFixed(2)} pJ${leak}; cycles ${r.cyclesExpt} / ${r.cyclesTimeloop}`;
+}
+
+/** One line per task: counts equal?, energy ratio (with and without leakage), cycles ratio. */
+export function renderFidelitySummary(tasks: readonly { name: string; report: FidelityReport | null; error?: string }[]): string {
+  const body = tasks.map((t) =>
+    t.report
+      ? [t.name, t.report.countsEqual ? 'yes' : `NO (${t.report.differences})`, ratio6(t.report.energyRatio, ''), ratio6(t.report.dynamicEnergyRatio, ''), ratio6(t.report.cyclesRatio, ''), '']
+      : [t.name, '-', '-', '-', '-', t.error ?? ''],
+  );
+  return textTable(['task', 'counts equal', 'energy expt/TL', 'no leakage', 'cycles expt/TL', 'note'], body).join('\n');
 }
