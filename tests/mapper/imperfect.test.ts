@@ -20,6 +20,8 @@ import { exhaustiveSearch, localSearch } from '../../src/mapper/search.ts';
 import { prepareModel, evaluateMapping } from '../../src/model/evaluate.ts';
 import { parallelSearch } from '../../src/mapper/parallel.ts';
 import { mapSettings } from '../../src/mapper/settings.ts';
+import { mapOne } from '../../src/mapper/job.ts';
+import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -174,3 +176,19 @@ if (!bin) {
     }
   });
 }
+
+test("--imperfect never ends worse than the perfect search: Simba's preset, BERT-large KQV, where the imperfect space's search alone ends worse (2.40e7 against 1.26e7 J·cycle at effort 1000)", (t) => {
+  const { problem } = readMapperJob([input('paper-KQV-gemmini-TLD')]);
+  const simba = loadArchitecture('simba');
+  const constraints = presetConstraints(simba, problem);
+  const base = { problem, arch: simba.arch, ert: simba.ert, constraints };
+  const perfect = mapOne({ ...base, settings: mapSettings({ effort: 1000 }) });
+  const imperfect = mapOne({ ...base, settings: mapSettings({ effort: 1000, imperfect: 'spatial' }) });
+  t.is(perfect.status, 'mapped');
+  t.is(imperfect.status, 'mapped');
+  if (perfect.status !== 'mapped' || imperfect.status !== 'mapped') return;
+  // The imperfect space's own search ended worse, so the perfect search's mapping is kept, and says so.
+  t.is(imperfect.evaluation.summary.edp_J_cycle, perfect.evaluation.summary.edp_J_cycle);
+  t.deepEqual(imperfect.mapping, perfect.mapping);
+  t.true(imperfect.search.warnings.includes('the imperfect search found nothing better than the perfect one'));
+});
