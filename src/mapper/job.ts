@@ -19,19 +19,6 @@ import { parallelSearch, type SearchShare } from './parallel.ts';
 import { better, exhaustiveSearch, localSearch, type SearchResult, type SearchStats } from './search.ts';
 import type { MapJob, MapSettings } from './settings.ts';
 
-export { constraintsFor, type ConstraintBlock, type MapspaceConstraints } from './constraints.ts';
-export {
-  COMMAND_BUDGET_MS,
-  MAPPER_DEFAULTS,
-  imperfectFor,
-  mapSettings,
-  metricNamed,
-  type MapDefaults,
-  type MapJob,
-  type MapSettings,
-  type MapSettingsInput,
-  type Metric,
-} from './settings.ts';
 
 /** How the search went, whatever it found. */
 export interface MapSearch {
