@@ -33,9 +33,9 @@ export interface ModelContext {
   /** Evaluate with Timeloop's link transfers between neighbouring instances (its default). */
   readonly linkTransfers: boolean;
   /**
-   * `auto` uses the closed-form analysis where it provably gives the same
-   * result (axis-aligned problems, perfect factorizations, link transfers on)
-   * and the general nest walk elsewhere; the others force one of them.
+   * `auto` uses the closed-form analysis where it gives the same result
+   * (perfect factorizations; tested against the walk on random mappings) and
+   * the general nest walk elsewhere; the others force one of them.
    */
   readonly analysis: AnalysisChoice;
 }
@@ -115,12 +115,13 @@ export function evaluateMapping(ctx: ModelContext, mapping: Mapping): Evaluation
 }
 
 function runAnalysis(ctx: ModelContext, nest: LoopNest): NestAnalysisResult {
-  const closedFormOk = ctx.linkTransfers && canAnalyzeInClosedForm(ctx.problem, nest);
+  const options = { linkTransfers: ctx.linkTransfers };
+  const closedFormOk = canAnalyzeInClosedForm(ctx.problem, nest);
   if (ctx.analysis === 'closed-form') {
-    if (!closedFormOk) throw new Error('the closed-form analysis needs an axis-aligned problem, perfect factors and link transfers on');
-    return analyzeInClosedForm(ctx.problem, nest);
+    if (!closedFormOk) throw new Error('the closed-form analysis needs perfect factors');
+    return analyzeInClosedForm(ctx.problem, nest, options);
   }
-  if (ctx.analysis === 'auto' && closedFormOk) return analyzeInClosedForm(ctx.problem, nest);
+  if (ctx.analysis === 'auto' && closedFormOk) return analyzeInClosedForm(ctx.problem, nest, options);
   return analyzeNest(ctx.problem, nest, { linkTransfers: ctx.linkTransfers });
 }
 

@@ -6,9 +6,10 @@
  * per-level report. Totals are summed in the same order as the full
  * evaluation, so both give bit-identical energy and cycles (tested).
  *
- * Applies to axis-aligned problems with perfect factorizations; for anything
- * else `evaluate` returns false with `unsupported` set, and the caller falls
- * back to `evaluateMapping`.
+ * Applies to perfect factorizations; axis-aligned problems take refetch
+ * products directly, sliding windows the closed-form analysis's tiles. For
+ * imperfect factors `evaluate` returns false with `unsupported` set, and the
+ * caller falls back to `evaluateMapping`.
  */
 import type { Mapping } from '../mapping/mapping.ts';
 import { isAxisAligned } from '../workload/problem.ts';
@@ -32,6 +33,8 @@ export class FastCostModel {
   /** Set when the last mapping needs the general model (imperfect factors). */
   unsupported = false;
 
+  /** Sliding windows take the closed-form analysis's tiles instead of the GEMM formulas below. */
+  private readonly axisAligned: boolean;
   private readonly nL: number;
   private readonly nd: number;
   private readonly nds: number;
@@ -78,7 +81,7 @@ export class FastCostModel {
     this.nL = arch.storage.length;
     this.nd = problem.dimensions.length;
     this.nds = problem.dataspaces.length;
-    if (!isAxisAligned(problem)) throw new Error('FastCostModel needs an axis-aligned problem');
+    this.axisAligned = isAxisAligned(problem);
     this.relevant = new Uint8Array(this.nds * this.nd);
     problem.dataspaces.forEach((ds, t) => {
       for (const rank of ds.projection) this.relevant[t * this.nd + rank[0].dimension] = 1;
@@ -220,68 +223,7 @@ export class FastCostModel {
     if (ey > mac.meshY) return this.invalid(mac.name, `mapped arithmetic Y expansion ${ey} exceeds meshY ${mac.meshY}`);
     const computeReplication = ex * ey;
 
-    // 3. Refetch products: Π bounds of temporal loops above l from the innermost relevant one outwards.
-    for (let t = 0; t < nds; t++) {
-      let prodAll = 1;
-      let lastRel = 1;
-      for (let l = n - 1; l >= 0; l--) {
-        this.refetch[l * nds + t] = lastRel;
-        if (lspace[l] === T) {
-          prodAll *= lend[l];
-          if (lend[l] > 1 && this.relevant[t * nd + ldim[l]] === 1) lastRel = prodAll;
-        }
-      }
-    }
-
-    // 4. Tile sizes at boundaries and fanout masters (extents grow inner to outer).
-    this.ext.fill(1);
-    {
-      let s = 0;
-      for (let l = 0; l < n; l++) {
-        this.ext[ldim[l]] *= lend[l];
-        const isMaster = s < nL && l === this.spatialTop[s];
-        const isBoundary = s < nL && l === this.boundary[s];
-        if (isMaster || isBoundary) {
-          for (let t = 0; t < nds; t++) {
-            let sz = 1;
-            for (let d = 0; d < nd; d++) if (this.relevant[t * nd + d] === 1) sz *= this.ext[d];
-            if (isMaster) this.masterSize[s * nds + t] = sz;
-            if (isBoundary) this.size[s * nds + t] = sz;
-          }
-        }
-        if (isBoundary) s++;
-      }
-    }
-
-    // 5. Children's accesses to each level, as a (multicast, scatter) histogram.
-    for (let s = 0; s < nL; s++) {
-      const top = this.spatialTop[s];
-      let fan = 1;
-      if (top >= 0) for (let l = this.spatialBottom[s]; l <= top; l++) fan *= lend[l];
-      for (let t = 0; t < nds; t++) {
-        const i = s * nds + t;
-        const base = i * MAX_ENTRIES;
-        this.fanout[i] = fan;
-        this.link[i] = 0;
-        this.nEnt[i] = 1;
-        if (top < 0) {
-          this.entM[base] = 1;
-          this.entS[base] = 1;
-          this.entA[base] = s === 0 ? temporalProduct : this.size[(s - 1) * nds + t] * this.refetch[this.boundary[s - 1] * nds + t];
-        } else {
-          let scatter = 1;
-          for (let l = this.spatialBottom[s]; l <= top; l++) if (this.relevant[t * nd + ldim[l]] === 1) scatter *= lend[l];
-          this.entM[base] = fan / scatter;
-          this.entS[base] = scatter;
-          if (s > 0) {
-            const c = this.boundary[s - 1];
-            this.entA[base] = scatter * this.size[(s - 1) * nds + t] * this.refetch[c * nds + t];
-          } else if (!this.macFanout(t, i)) {
-            return this.fallback();
-          }
-        }
-      }
-    }
+    if (!(this.axisAligned ? this.gemmAccesses(temporalProduct) : this.windowAccesses(mapping))) return this.fallback();
 
     // 6. Collapse (./tiling.ts): partitions, parent shares, bypass, reads/fills/updates.
     for (let t = 0; t < nds; t++) {
@@ -344,10 +286,11 @@ export class FastCostModel {
           break;
         }
       }
-      // Link transfers only arise below the MACs (level 0), which has no peer level below it.
+      // Link transfers at a fanout are peer traffic of the level below it.
       const rw = this.readWrite[t] === 1;
       for (let s = 0; s < nL; s++) {
         const i = s * nds + t;
+        const peer = s + 1 < nL && this.link[i + nds] !== 0 ? this.link[i + nds] / (this.expX[s] * this.expY[s]) : 0;
         if (this.size[i] === 0) {
           this.reads[i] = 0;
           this.fills[i] = 0;
@@ -358,12 +301,12 @@ export class FastCostModel {
           let outermost = true;
           for (let o = s + 1; o < nL; o++) if (this.size[o * nds + t] > 0) outermost = false;
           this.updates[i] = Math.round(this.content[i]);
-          this.reads[i] = Math.round(this.content[i] - this.part[i]);
-          this.fills[i] = outermost ? Math.round(this.pas[i]) : Math.round(this.pas[i] - this.part[i]);
+          this.reads[i] = Math.round(this.content[i] + peer - this.part[i]);
+          this.fills[i] = outermost ? Math.round(this.pas[i] + peer) : Math.round(this.pas[i] + peer - this.part[i]);
         } else {
-          this.reads[i] = Math.round(this.content[i]);
+          this.reads[i] = Math.round(this.content[i] + peer);
           this.updates[i] = 0;
-          this.fills[i] = Math.trunc(this.pas[i]);
+          this.fills[i] = Math.trunc(this.pas[i] + peer);
         }
       }
     }
@@ -477,6 +420,116 @@ export class FastCostModel {
     const nest = buildLoopNest(this.ctx.problem, this.ctx.arch, mapping);
     const analysis = analyzeInClosedForm(this.ctx.problem, nest);
     return analysis.tiles[t][0].accessStats.entries.map((e) => ({ multicast: e.multicast, scatter: e.scatter, accesses: e.accesses }));
+  }
+
+  /** Steps 3–5 for axis-aligned problems: tile sizes and access histograms from refetch products. */
+  private gemmAccesses(temporalProduct: number): boolean {
+    const { nL, nd, nds, lend, lspace, ldim } = this;
+    const n = this.boundary[nL - 1] + 1;
+    // 3. Refetch products: Π bounds of temporal loops above l from the innermost relevant one outwards.
+    for (let t = 0; t < nds; t++) {
+      let prodAll = 1;
+      let lastRel = 1;
+      for (let l = n - 1; l >= 0; l--) {
+        this.refetch[l * nds + t] = lastRel;
+        if (lspace[l] === T) {
+          prodAll *= lend[l];
+          if (lend[l] > 1 && this.relevant[t * nd + ldim[l]] === 1) lastRel = prodAll;
+        }
+      }
+    }
+
+    // 4. Tile sizes at boundaries and fanout masters (extents grow inner to outer).
+    this.ext.fill(1);
+    {
+      let s = 0;
+      for (let l = 0; l < n; l++) {
+        this.ext[ldim[l]] *= lend[l];
+        const isMaster = s < nL && l === this.spatialTop[s];
+        const isBoundary = s < nL && l === this.boundary[s];
+        if (isMaster || isBoundary) {
+          for (let t = 0; t < nds; t++) {
+            let sz = 1;
+            for (let d = 0; d < nd; d++) if (this.relevant[t * nd + d] === 1) sz *= this.ext[d];
+            if (isMaster) this.masterSize[s * nds + t] = sz;
+            if (isBoundary) this.size[s * nds + t] = sz;
+          }
+        }
+        if (isBoundary) s++;
+      }
+    }
+
+    // 5. Children's accesses to each level, as a (multicast, scatter) histogram.
+    for (let s = 0; s < nL; s++) {
+      const top = this.spatialTop[s];
+      let fan = 1;
+      if (top >= 0) for (let l = this.spatialBottom[s]; l <= top; l++) fan *= lend[l];
+      for (let t = 0; t < nds; t++) {
+        const i = s * nds + t;
+        const base = i * MAX_ENTRIES;
+        this.fanout[i] = fan;
+        this.link[i] = 0;
+        this.nEnt[i] = 1;
+        if (top < 0) {
+          this.entM[base] = 1;
+          this.entS[base] = 1;
+          this.entA[base] = s === 0 ? temporalProduct : this.size[(s - 1) * nds + t] * this.refetch[this.boundary[s - 1] * nds + t];
+        } else {
+          let scatter = 1;
+          for (let l = this.spatialBottom[s]; l <= top; l++) if (this.relevant[t * nd + ldim[l]] === 1) scatter *= lend[l];
+          this.entM[base] = fan / scatter;
+          this.entS[base] = scatter;
+          if (s > 0) {
+            const c = this.boundary[s - 1];
+            this.entA[base] = scatter * this.size[(s - 1) * nds + t] * this.refetch[c * nds + t];
+          } else if (!this.macFanout(t, i)) {
+            return false;
+          }
+        }
+      }
+    }
+
+    return true;
+  }
+
+  /**
+   * Steps 3–5 for sliding windows: the closed-form analysis's loop tiles,
+   * collapsed to the innermost and outermost tile of each level as
+   * ./tiling.ts collapses them.
+   */
+  private windowAccesses(mapping: Mapping): boolean {
+    const { nL, nds } = this;
+    const nest = buildLoopNest(this.ctx.problem, this.ctx.arch, mapping);
+    const analysis = analyzeInClosedForm(this.ctx.problem, nest);
+    const loops = nest.loops;
+    const hasTile = (l: number) => loops[l].space === T || l + 1 === loops.length || loops[l + 1].space === T;
+    for (let t = 0; t < nds; t++) {
+      const tiles = analysis.tiles[t];
+      let k = 0;
+      let l = 0;
+      for (let s = 0; s < nL; s++) {
+        const i = s * nds + t;
+        const innermost = tiles[k];
+        this.masterSize[i] = innermost.isMasterSpatial ? innermost.size : 0;
+        const entries = innermost.accessStats.entries;
+        if (entries.length > MAX_ENTRIES) return false;
+        this.nEnt[i] = entries.length;
+        for (let x = 0; x < entries.length; x++) {
+          this.entM[i * MAX_ENTRIES + x] = entries[x].multicast;
+          this.entS[i * MAX_ENTRIES + x] = entries[x].scatter;
+          this.entA[i * MAX_ENTRIES + x] = entries[x].accesses;
+        }
+        this.fanout[i] = innermost.fanout;
+        this.link[i] = innermost.linkTransfers;
+        // On to the level's boundary tile (non-master spatial loops have no tile).
+        const boundary = nest.boundaries[s];
+        for (; l < boundary; l++) if (hasTile(l)) k++;
+        this.size[i] = tiles[k].size;
+        k++;
+        l++;
+      }
+    }
+    return true;
   }
 
   /** SimpleMulticast networks, as ./evaluate.ts charges them. */
