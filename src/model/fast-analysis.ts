@@ -32,7 +32,7 @@
  */
 import type { Problem } from '../workload/problem.ts';
 import type { LoopNest } from './loop-nest.ts';
-import { TIME } from './loop-nest.ts';
+import { TIME, SPACE_X } from './loop-nest.ts';
 import {
   AccessHistogram,
   groupHops,
@@ -53,6 +53,18 @@ interface Geometry {
   readonly ranks: number[];
   /** coef[t][r * ndims + d] */
   readonly coef: Float64Array[];
+  /** Fanout patterns seen so far, by dataspace, mesh and spatial loops: the mapper sees the same few. */
+  readonly patterns: Map<number, PatternEntry[]>;
+}
+
+/** A spatial run (its dataspace, mesh, bounds and steps) and its patterns. */
+interface PatternEntry {
+  readonly t: number;
+  readonly hSize: number;
+  readonly vSize: number;
+  readonly ends: readonly number[];
+  readonly steps: Float64Array;
+  readonly patterns: FanoutPatterns;
 }
 
 const geometries = new WeakMap<Problem, Geometry>();
@@ -71,7 +83,7 @@ function geometryOf(problem: Problem): Geometry {
     ranks.push(ds.projection.length);
     coef.push(c);
   }
-  const g = { ranks, coef };
+  const g = { ranks, coef, patterns: new Map<number, PatternEntry[]>() };
   geometries.set(problem, g);
   return g;
 }
@@ -96,8 +108,6 @@ interface FanoutPatterns {
   readonly reach: Float64Array;
   readonly linked: Map<string, FanoutPattern>;
 }
-
-const patternCache = new Map<string, FanoutPatterns>();
 
 /** Calls `visit(x, y)` for each instance x and each mesh neighbour y of it, as Timeloop's link check pairs them. */
 function neighbours(n: number, hSize: number, vSize: number, x: number, out: number[]): number {
@@ -160,9 +170,7 @@ function groupInstances(tau: readonly number[][], hSize: number, vSize: number, 
   return { entries: [...bySize.values()], groups: groups.size, transfers };
 }
 
-function patternsFor(key: string, ends: readonly number[], steps: readonly Float64Array[], R: number, hSize: number, vSize: number): FanoutPatterns {
-  const cached = patternCache.get(key);
-  if (cached) return cached;
+function makePatterns(ends: readonly number[], steps: readonly Float64Array[], R: number, hSize: number, vSize: number): FanoutPatterns {
   let count = 1;
   for (const e of ends) count *= e;
   // The innermost spatial loop varies fastest, as Timeloop numbers the instances.
@@ -185,22 +193,25 @@ function patternsFor(key: string, ends: readonly number[], steps: readonly Float
       for (let r = 0; r < R; r++) reach[r] = Math.max(reach[r], Math.abs(tau[nb[k]][r] - tau[x][r]));
     }
   }
-  const patterns = { tau, hSize, vSize, full: groupInstances(tau, hSize, vSize, null), reach, linked: new Map<string, FanoutPattern>() };
-  patternCache.set(key, patterns);
-  return patterns;
+  return { tau, hSize, vSize, full: groupInstances(tau, hSize, vSize, null), reach, linked: new Map<string, FanoutPattern>() };
 }
 
 /** The pattern on a call whose window moved by `shift` since the previous one, when links beat the parent. */
-function linkedPattern(p: FanoutPatterns, shift: Float64Array, R: number): FanoutPattern | null {
-  for (let r = 0; r < R; r++) if (Math.abs(shift[r]) > p.reach[r]) return null;
+function linkedPattern(p: FanoutPatterns, shift: Float64Array, at: number, R: number): FanoutPattern | null {
+  for (let r = 0; r < R; r++) if (Math.abs(shift[at + r]) > p.reach[r]) return null;
   let key = '';
-  for (let r = 0; r < R; r++) key += shift[r] + ',';
+  for (let r = 0; r < R; r++) key += shift[at + r] + ',';
   let linked = p.linked.get(key);
   if (!linked) {
-    linked = groupInstances(p.tau, p.hSize, p.vSize, shift.slice());
+    linked = groupInstances(p.tau, p.hSize, p.vSize, shift.slice(at, at + R));
     p.linked.set(key, linked);
   }
   return linked.groups < p.full.groups ? linked : null;
+}
+
+/** Where the accesses of one fanout or temporal tile go: a histogram by (multicast, scatter). */
+export interface AccessSink {
+  add(multicast: number, scatter: number, accesses: number, hops: number, unicastHops: number): void;
 }
 
 /**
@@ -227,107 +238,238 @@ class CallKinds {
 
 const scratch = new CallKinds();
 
-/** Per-evaluation facts shared by the dataspaces. */
-interface NestFacts {
-  readonly nest: LoopNest;
-  readonly ndims: number;
-  /** extent[l·ndims + d]: the tile extent along d at loop l. */
-  readonly extent: Float64Array;
-  /** Loop l's step along its dimension. */
-  readonly stride: Float64Array;
-  /** Temporal loops of bound ≥ 2, innermost first. */
-  readonly moving: Int32Array;
-}
-
-/** The projected tile of loop l onto the dataspace: its extents into `out`, its volume returned. */
-function tileBox(f: NestFacts, coef: Float64Array, R: number, l: number, out: Float64Array): number {
-  const nd = f.ndims;
-  let v = 1;
-  for (let r = 0; r < R; r++) {
-    let e = 1;
-    for (let d = 0; d < nd; d++) {
-      const c = coef[r * nd + d];
-      if (c !== 0) e += Math.abs(c) * (f.extent[l * nd + d] - 1);
-    }
-    out[r] = e;
-    v *= e;
-  }
-  return v;
-}
-
-function overlap(box: Float64Array, shift: Float64Array, at: number, R: number): number {
-  let v = 1;
-  for (let r = 0; r < R; r++) {
-    const o = box[r] - Math.abs(shift[at + r]);
-    if (o <= 0) return 0;
-    v *= o;
-  }
-  return v;
-}
-
 /**
- * Fills `scratch` with the kinds of call the tile of loop `c` sees from the
- * temporal loops above it (`points`: below the MACs, where each call
- * fetches one operand point per instance).
+ * One dataspace's view of a nest: per loop, the projected tile (extents and
+ * volume) and the translation one step of the loop makes.
  */
-function callKinds(f: NestFacts, coef: Float64Array, R: number, c: number, points: boolean, box: Float64Array): void {
-  const loops = f.nest.loops;
-  const nd = f.ndims;
-  let first = 0;
-  while (first < f.moving.length && f.moving[first] <= c) first++;
-  const m = f.moving.length - first;
-  const k = scratch;
-  k.ensure(2 * m + 1, R);
-  const V = points ? 1 : tileBox(f, coef, R, c, box);
-  k.count = 1;
-  k.weight[0] = 1;
-  k.delta[0] = V;
-  k.linkable[0] = 0;
-  if (m === 0) return;
-  // Σ_{i<j} T_i, kept in the slot of kind 0 (which has no shift).
-  const shift = k.shift;
-  const l1 = f.moving[first];
-  const dim1 = loops[l1].dim;
-  for (let r = 0; r < R; r++) {
-    shift[r] = coef[r * nd + dim1] * f.stride[l1];
-    shift[R + r] = shift[r];
-  }
-  const partial = points ? 1 : V - overlap(box, shift, R, R);
-  // A difference under T_1 that overlaps nothing is the whole tile, cut the same way.
-  const partialIsWhole = partial === V;
-  const oddWeight = loops[l1].end - 1;
-  let suffix = 1;
-  for (let j = first + 1; j < f.moving.length; j++) suffix *= loops[f.moving[j]].end;
-  // Odd calls right after the first one: the previous delta was the whole tile.
-  k.weight[1] = oddWeight;
-  k.delta[1] = partial;
-  k.linkable[1] = points || partialIsWhole ? 1 : 0;
-  k.count = 2;
-  for (let j = first + 1; j < f.moving.length; j++) {
-    const lj = f.moving[j];
-    const dim = loops[lj].dim;
-    const at = k.count * R;
-    let underT1 = true;
-    for (let r = 0; r < R; r++) {
-      const tj = coef[r * nd + dim] * f.stride[lj] - shift[r];
-      shift[at + r] = tj;
-      if (tj !== shift[R + r]) underT1 = false;
-      shift[r] += coef[r * nd + dim] * f.stride[lj];
+class DataspaceNest {
+  R = 0;
+  n = 0;
+  box = new Float64Array(64);
+  volume = new Float64Array(16);
+  step = new Float64Array(64);
+  /** Temporal loops of bound ≥ 2, innermost first. */
+  moving = new Int32Array(16);
+  movingCount = 0;
+  loops: LoopNest['loops'] = [];
+
+  load(nest: LoopNest, coef: Float64Array, R: number, ndims: number): void {
+    const loops = nest.loops;
+    const n = loops.length;
+    this.loops = loops;
+    this.R = R;
+    this.n = n;
+    if (this.volume.length < n) {
+      this.volume = new Float64Array(2 * n);
+      this.moving = new Int32Array(2 * n);
     }
-    suffix /= loops[lj].end;
-    const w = (loops[lj].end - 1) * suffix;
-    const sameShape = points || underT1 || partialIsWhole;
-    k.weight[k.count] = w;
-    k.delta[k.count] = points ? 1 : underT1 ? V - overlap(box, shift, at, R) : V;
-    k.linkable[k.count] = sameShape ? 1 : 0;
-    k.count++;
-    // The odd calls that follow a step-j call move by T_1.
-    k.weight[k.count] = oddWeight * w;
-    k.delta[k.count] = partial;
-    k.linkable[k.count] = sameShape ? 1 : 0;
-    for (let r = 0; r < R; r++) shift[k.count * R + r] = shift[R + r];
-    k.count++;
+    if (this.box.length < n * R) {
+      this.box = new Float64Array(2 * n * R);
+      this.step = new Float64Array(2 * n * R);
+    }
+    // Extents grow inner to outer; a rank's extent is 1 + Σ |c|·(extent_d − 1).
+    const ext = extentScratch.length >= ndims ? extentScratch.fill(1, 0, ndims) : (extentScratch = new Float64Array(ndims).fill(1));
+    let moving = 0;
+    for (let l = 0; l < n; l++) {
+      const { dim, end } = loops[l];
+      const stride = ext[dim];
+      ext[dim] *= end;
+      let v = 1;
+      for (let r = 0; r < R; r++) {
+        const c = coef[r * ndims + dim];
+        this.step[l * R + r] = c * stride;
+        const prev = l === 0 ? 1 : this.box[(l - 1) * R + r];
+        const x = prev + Math.abs(c) * (ext[dim] - stride);
+        this.box[l * R + r] = x;
+        v *= x;
+      }
+      this.volume[l] = v;
+      if (loops[l].space === TIME && end > 1) this.moving[moving++] = l;
+    }
+    this.movingCount = moving;
   }
+
+  private overlap(c: number, shift: Float64Array, at: number): number {
+    const R = this.R;
+    let v = 1;
+    for (let r = 0; r < R; r++) {
+      const o = this.box[c * R + r] - Math.abs(shift[at + r]);
+      if (o <= 0) return 0;
+      v *= o;
+    }
+    return v;
+  }
+
+  /**
+   * Fills `scratch` with the kinds of call the tile of loop `c` sees from the
+   * temporal loops above it (`points`: below the MACs, where each call
+   * fetches one operand point per instance).
+   */
+  callKinds(c: number, points: boolean): void {
+    const { loops, R } = this;
+    let first = 0;
+    while (first < this.movingCount && this.moving[first] <= c) first++;
+    const m = this.movingCount - first;
+    const k = scratch;
+    k.ensure(2 * m + 1, R);
+    const V = points ? 1 : this.volume[c];
+    k.count = 1;
+    k.weight[0] = 1;
+    k.delta[0] = V;
+    k.linkable[0] = 0;
+    if (m === 0) return;
+    // Slot 0 (kind 0 has no shift) keeps Σ_{i<j} T_i; slot 1 is T_1.
+    const shift = k.shift;
+    const l1 = this.moving[first];
+    for (let r = 0; r < R; r++) {
+      shift[r] = this.step[l1 * R + r];
+      shift[R + r] = shift[r];
+    }
+    const partial = points ? 1 : V - this.overlap(c, shift, R);
+    // A difference under T_1 that overlaps nothing is the whole tile, cut the same way.
+    const partialIsWhole = partial === V;
+    const oddWeight = loops[l1].end - 1;
+    let suffix = 1;
+    for (let j = first + 1; j < this.movingCount; j++) suffix *= loops[this.moving[j]].end;
+    // Odd calls right after the first one: the previous delta was the whole tile.
+    k.weight[1] = oddWeight;
+    k.delta[1] = partial;
+    k.linkable[1] = points || partialIsWhole ? 1 : 0;
+    k.count = 2;
+    for (let j = first + 1; j < this.movingCount; j++) {
+      const lj = this.moving[j];
+      const at = k.count * R;
+      let underT1 = true;
+      for (let r = 0; r < R; r++) {
+        const step = this.step[lj * R + r];
+        const tj = step - shift[r];
+        shift[at + r] = tj;
+        if (tj !== shift[R + r]) underT1 = false;
+        shift[r] += step;
+      }
+      suffix /= loops[lj].end;
+      const w = (loops[lj].end - 1) * suffix;
+      const sameShape = points || underT1 || partialIsWhole;
+      k.weight[k.count] = w;
+      k.delta[k.count] = points ? 1 : underT1 ? V - this.overlap(c, shift, at) : V;
+      k.linkable[k.count] = sameShape ? 1 : 0;
+      k.count++;
+      // The odd calls that follow a step-j call move by T_1.
+      k.weight[k.count] = oddWeight * w;
+      k.delta[k.count] = partial;
+      k.linkable[k.count] = sameShape ? 1 : 0;
+      for (let r = 0; r < R; r++) shift[k.count * R + r] = shift[R + r];
+      k.count++;
+    }
+  }
+
+  /** Elements the tile of loop `c` fetches from its parent over the whole nest: Σ weight × delta of `callKinds`. */
+  fetches(c: number): number {
+    const { loops, R } = this;
+    let first = 0;
+    while (first < this.movingCount && this.moving[first] <= c) first++;
+    const V = this.volume[c];
+    if (first === this.movingCount) return V;
+    const shift = scratch.shift;
+    if (shift.length < 3 * R) scratch.ensure(2, 2 * R);
+    // shift[0…R): Σ_{i<j} T_i; shift[R…2R): T_1; shift[2R…3R): t_j.
+    const l1 = this.moving[first];
+    for (let r = 0; r < R; r++) {
+      shift[r] = this.step[l1 * R + r];
+      shift[R + r] = shift[r];
+    }
+    let total = 1;
+    for (let j = first; j < this.movingCount; j++) total *= loops[this.moving[j]].end;
+    const partial = V - this.overlap(c, shift, R);
+    let suffix = total / loops[l1].end;
+    // The first call, then every odd one (weight (e_1 − 1) · Π_{i>1} e_i).
+    let sum = V + partial * (loops[l1].end - 1) * suffix;
+    for (let j = first + 1; j < this.movingCount; j++) {
+      const lj = this.moving[j];
+      let underT1 = true;
+      for (let r = 0; r < R; r++) {
+        const step = this.step[lj * R + r];
+        const tj = step - shift[r];
+        shift[2 * R + r] = tj;
+        if (tj !== shift[R + r]) underT1 = false;
+        shift[r] += step;
+      }
+      suffix /= loops[lj].end;
+      sum += (underT1 ? V - this.overlap(c, shift, 2 * R) : V) * (loops[lj].end - 1) * suffix;
+    }
+    return sum;
+  }
+
+  private sameRun(e: PatternEntry, t: number, bottom: number, top: number, hSize: number, vSize: number): boolean {
+    if (e.t !== t || e.hSize !== hSize || e.vSize !== vSize || e.ends.length !== top - bottom + 1) return false;
+    for (let i = 0; i < e.ends.length; i++) if (e.ends[i] !== this.loops[bottom + i].end) return false;
+    const base = bottom * this.R;
+    for (let i = 0; i < e.steps.length; i++) if (e.steps[i] !== this.step[base + i]) return false;
+    return true;
+  }
+
+  /**
+   * Sends to `sink` the accesses the fanout of spatial loops `bottom`…`top`
+   * makes on a `hSize`×`vSize` mesh; returns its link transfers.
+   */
+  spatialAccesses(patterns: Map<number, PatternEntry[]>, t: number, bottom: number, top: number, hSize: number, vSize: number, links: boolean, sink: AccessSink): number {
+    const { loops, R } = this;
+    const belowMacs = bottom === 0;
+    // A hash of the run picks the bucket; the run itself is compared exactly.
+    let hash = Math.imul(Math.imul(t + 1, 0x9e3779b1) ^ hSize, 0x85ebca6b) ^ vSize;
+    for (let l = bottom; l <= top; l++) {
+      hash = Math.imul(hash ^ loops[l].end, 0xc2b2ae35);
+      for (let r = 0; r < R; r++) hash = Math.imul(hash ^ (this.step[l * R + r] | 0), 0x27d4eb2f);
+    }
+    const bucket = patterns.get(hash);
+    let p: FanoutPatterns | undefined;
+    if (bucket !== undefined) {
+      for (const entry of bucket) {
+        if (this.sameRun(entry, t, bottom, top, hSize, vSize)) {
+          p = entry.patterns;
+          break;
+        }
+      }
+    }
+    if (p === undefined) {
+      const ends: number[] = [];
+      const steps: Float64Array[] = [];
+      for (let l = bottom; l <= top; l++) {
+        ends.push(loops[l].end);
+        steps.push(this.step.slice(l * R, (l + 1) * R));
+      }
+      p = makePatterns(ends, steps, R, hSize, vSize);
+      const entry = { t, hSize, vSize, ends, steps: this.step.slice(bottom * R, (top + 1) * R), patterns: p };
+      if (bucket !== undefined) bucket.push(entry);
+      else patterns.set(hash, [entry]);
+    }
+    this.callKinds(belowMacs ? top : bottom - 1, belowMacs);
+    const k = scratch;
+    let transfers = 0;
+    for (let i = 0; i < k.count; i++) {
+      const amount = k.delta[i] * k.weight[i];
+      if (amount === 0) continue;
+      let pattern = p.full;
+      if (links && k.linkable[i] === 1) {
+        const linked = linkedPattern(p, k.shift, i * R, R);
+        if (linked !== null) {
+          pattern = linked;
+          transfers += linked.transfers * amount;
+        }
+      }
+      for (const e of pattern.entries) sink.add(e.multicast, e.scatter, e.scatter * amount, e.hops * amount, e.unicastHops * amount);
+    }
+    return transfers;
+  }
+}
+
+let extentScratch = new Float64Array(8);
+const view = new DataspaceNest();
+
+function temporalProductOf(nest: LoopNest): number {
+  let p = 1;
+  for (const loop of nest.loops) if (loop.space === TIME) p *= loop.end;
+  return p;
 }
 
 export function analyzeInClosedForm(
@@ -337,34 +479,13 @@ export function analyzeInClosedForm(
 ): NestAnalysisResult {
   const loops = nest.loops;
   const n = loops.length;
-  const ndims = problem.dimensions.length;
   const props = nestProperties(nest);
   const geo = geometryOf(problem);
-
-  const extent = new Float64Array(n * ndims);
-  const stride = new Float64Array(n);
-  const cur = new Float64Array(ndims).fill(1);
-  let temporalProduct = 1;
-  let movingCount = 0;
-  for (let l = 0; l < n; l++) {
-    const loop = loops[l];
-    stride[l] = cur[loop.dim];
-    cur[loop.dim] *= loop.end;
-    extent.set(cur, l * ndims);
-    if (loop.space === TIME) {
-      temporalProduct *= loop.end;
-      if (loop.end > 1) movingCount++;
-    }
-  }
-  const moving = new Int32Array(movingCount);
-  for (let l = 0, k = 0; l < n; l++) if (loops[l].space === TIME && loops[l].end > 1) moving[k++] = l;
-  const facts: NestFacts = { nest, ndims, extent, stride, moving };
+  const temporalProduct = temporalProductOf(nest);
 
   const tiles: LoopTile[][] = [];
   for (let t = 0; t < problem.dataspaces.length; t++) {
-    const R = geo.ranks[t];
-    const coef = geo.coef[t];
-    const box = new Float64Array(R);
+    view.load(nest, geo.coef[t], geo.ranks[t], problem.dimensions.length);
     const out: LoopTile[] = [];
     for (let l = 0; l < n; l++) {
       const spatial = loops[l].space !== TIME;
@@ -374,15 +495,15 @@ export function analyzeInClosedForm(
       if (!spatial && l === 0) {
         hist.at(1, 1).accesses = temporalProduct;
       } else if (!spatial && props.isBoundary[l - 1]) {
-        callKinds(facts, coef, R, l - 1, false, box);
-        let sum = 0;
-        for (let k = 0; k < scratch.count; k++) sum += scratch.delta[k] * scratch.weight[k];
-        hist.at(1, 1).accesses = sum;
+        hist.at(1, 1).accesses = view.fetches(l - 1);
       } else if (spatial) {
-        linkTransfers = spatialAccesses(facts, props, coef, R, l, hist, options.linkTransfers, box);
+        let bottom = l;
+        while (bottom > 0 && loops[bottom - 1].space !== TIME) bottom--;
+        const { h, v } = meshSize(nest, props, l);
+        linkTransfers = view.spatialAccesses(geo.patterns, t, bottom, l, h, v, options.linkTransfers, hist);
       }
       out.push({
-        size: props.isBoundary[l] || props.master[l] ? tileBox(facts, coef, R, l, box) : 0,
+        size: props.isBoundary[l] || props.master[l] ? view.volume[l] : 0,
         accessStats: hist,
         linkTransfers,
         replicationFactor: props.numSpatialElems[l],
@@ -409,56 +530,103 @@ export function analyzeInClosedForm(
   };
 }
 
-/** Fills `hist` with the accesses the fanout below master loop `top` makes; returns the link transfers. */
-function spatialAccesses(
-  f: NestFacts,
-  props: NestProperties,
-  coef: Float64Array,
-  R: number,
-  top: number,
-  hist: AccessHistogram,
-  links: boolean,
-  box: Float64Array,
-): number {
-  const loops = f.nest.loops;
-  const nd = f.ndims;
-  let bottom = top;
-  while (bottom > 0 && loops[bottom - 1].space !== TIME) bottom--;
-  const belowMacs = bottom === 0;
-  const { h: hSize, v: vSize } = meshSize(f.nest, props, top);
-  const ends: number[] = [];
-  const steps: Float64Array[] = [];
-  let key = `${hSize}x${vSize}|`;
-  for (let l = bottom; l <= top; l++) {
-    const step = new Float64Array(R);
-    for (let r = 0; r < R; r++) step[r] = coef[r * nd + loops[l].dim] * f.stride[l];
-    ends.push(loops[l].end);
-    steps.push(step);
-    key += loops[l].end + ':' + step.join(',') + ';';
+/**
+ * What the collapse into storage levels (./tiling.ts) reads of the closed
+ * form, per level (innermost first) and dataspace, without building the
+ * per-loop tiles: the lean cost model's input.
+ */
+export class LevelAccesses implements AccessSink {
+  static readonly MAX_ENTRIES = 8;
+  size: Float64Array;
+  masterSize: Float64Array;
+  fanout: Float64Array;
+  link: Float64Array;
+  count: Int32Array;
+  multicast: Float64Array;
+  scatter: Float64Array;
+  accesses: Float64Array;
+  /** Set when a histogram had more entries than fit. */
+  overflow = false;
+  private slot = 0;
+
+  constructor(levels: number, dataspaces: number) {
+    const n = levels * dataspaces;
+    this.size = new Float64Array(n);
+    this.masterSize = new Float64Array(n);
+    this.fanout = new Float64Array(n);
+    this.link = new Float64Array(n);
+    this.count = new Int32Array(n);
+    this.multicast = new Float64Array(n * LevelAccesses.MAX_ENTRIES);
+    this.scatter = new Float64Array(n * LevelAccesses.MAX_ENTRIES);
+    this.accesses = new Float64Array(n * LevelAccesses.MAX_ENTRIES);
   }
-  const patterns = patternsFor(key, ends, steps, R, hSize, vSize);
-  callKinds(f, coef, R, belowMacs ? top : bottom - 1, belowMacs, box);
-  const k = scratch;
-  let transfers = 0;
-  const shift = new Float64Array(R);
-  for (let i = 0; i < k.count; i++) {
-    const amount = k.delta[i] * k.weight[i];
-    if (amount === 0) continue;
-    let pattern = patterns.full;
-    if (links && k.linkable[i] === 1) {
-      for (let r = 0; r < R; r++) shift[r] = k.shift[i * R + r];
-      const linked = linkedPattern(patterns, shift, R);
-      if (linked !== null) {
-        pattern = linked;
-        transfers += linked.transfers * amount;
+
+  /** Kept in (multicast, scatter) order, as AccessHistogram keeps them: sums run in that order. */
+  add(multicast: number, scatter: number, accesses: number): void {
+    const base = this.slot * LevelAccesses.MAX_ENTRIES;
+    const count = this.count[this.slot];
+    let i = 0;
+    while (i < count && (this.multicast[base + i] < multicast || (this.multicast[base + i] === multicast && this.scatter[base + i] < scatter))) i++;
+    if (i < count && this.multicast[base + i] === multicast && this.scatter[base + i] === scatter) {
+      this.accesses[base + i] += accesses;
+      return;
+    }
+    if (count === LevelAccesses.MAX_ENTRIES) {
+      this.overflow = true;
+      return;
+    }
+    for (let j = count; j > i; j--) {
+      this.multicast[base + j] = this.multicast[base + j - 1];
+      this.scatter[base + j] = this.scatter[base + j - 1];
+      this.accesses[base + j] = this.accesses[base + j - 1];
+    }
+    this.multicast[base + i] = multicast;
+    this.scatter[base + i] = scatter;
+    this.accesses[base + i] = accesses;
+    this.count[this.slot] = count + 1;
+  }
+
+  /**
+   * Fills every level's entries for a perfect nest. Returns false when a
+   * histogram does not fit (the caller then takes the full evaluation).
+   */
+  analyze(problem: Problem, nest: LoopNest): boolean {
+    const loops = nest.loops;
+    const geo = geometryOf(problem);
+    const nds = problem.dataspaces.length;
+    const levels = nest.boundaries.length;
+    this.overflow = false;
+    this.count.fill(0);
+    const temporalProduct = temporalProductOf(nest);
+    for (let t = 0; t < nds; t++) {
+      view.load(nest, geo.coef[t], geo.ranks[t], problem.dimensions.length);
+      for (let s = 0; s < levels; s++) {
+        const i = s * nds + t;
+        this.slot = i;
+        const first = s === 0 ? 0 : nest.boundaries[s - 1] + 1;
+        this.size[i] = view.volume[nest.boundaries[s]];
+        this.link[i] = 0;
+        if (loops[first].space === TIME) {
+          this.masterSize[i] = 0;
+          this.fanout[i] = 1;
+          this.add(1, 1, first === 0 ? temporalProduct : view.fetches(first - 1));
+          continue;
+        }
+        let top = first;
+        let fx = 1;
+        let fy = 1;
+        for (; ; top++) {
+          if (loops[top].space === SPACE_X) fx *= loops[top].end;
+          else fy *= loops[top].end;
+          if (top + 1 >= loops.length || loops[top + 1].space === TIME) break;
+        }
+        this.masterSize[i] = view.volume[top];
+        this.fanout[i] = fx * fy;
+        const h = Math.max(nest.fanoutX[s], fx);
+        const v = Math.max(nest.fanoutY[s], fy);
+        this.link[i] = view.spatialAccesses(geo.patterns, t, first, top, h, v, true, this);
       }
     }
-    for (const p of pattern.entries) {
-      const e = hist.at(p.multicast, p.scatter);
-      e.accesses += p.scatter * amount;
-      e.hops += p.hops * amount;
-      e.unicastHops += p.unicastHops * amount;
-    }
+    return !this.overflow;
   }
-  return transfers;
 }

@@ -18,11 +18,11 @@ import { networkTransferEnergy } from '../arch/energy-table.ts';
 import type { ModelContext } from './evaluate.ts';
 import { evaluateMapping } from './evaluate.ts';
 import { buildLoopNest } from './loop-nest.ts';
-import { analyzeInClosedForm } from './fast-analysis.ts';
+import { analyzeInClosedForm, LevelAccesses } from './fast-analysis.ts';
 
 const T = 0;
 const X = 1;
-const MAX_ENTRIES = 8;
+const MAX_ENTRIES = LevelAccesses.MAX_ENTRIES;
 
 export class FastCostModel {
   /** Results of the last `evaluate` call. */
@@ -35,6 +35,7 @@ export class FastCostModel {
 
   /** Sliding windows take the closed-form analysis's tiles instead of the GEMM formulas below. */
   private readonly axisAligned: boolean;
+  private readonly windows: LevelAccesses;
   private readonly nL: number;
   private readonly nd: number;
   private readonly nds: number;
@@ -82,6 +83,7 @@ export class FastCostModel {
     this.nd = problem.dimensions.length;
     this.nds = problem.dataspaces.length;
     this.axisAligned = isAxisAligned(problem);
+    this.windows = new LevelAccesses(this.nL, this.nds);
     this.relevant = new Uint8Array(this.nds * this.nd);
     problem.dataspaces.forEach((ds, t) => {
       for (const rank of ds.projection) this.relevant[t * this.nd + rank[0].dimension] = 1;
@@ -492,43 +494,19 @@ export class FastCostModel {
     return true;
   }
 
-  /**
-   * Steps 3–5 for sliding windows: the closed-form analysis's loop tiles,
-   * collapsed to the innermost and outermost tile of each level as
-   * ./tiling.ts collapses them.
-   */
+  /** Steps 3–5 for sliding windows, from the closed-form analysis's per-level view. */
   private windowAccesses(mapping: Mapping): boolean {
-    const { nL, nds } = this;
     const nest = buildLoopNest(this.ctx.problem, this.ctx.arch, mapping);
-    const analysis = analyzeInClosedForm(this.ctx.problem, nest);
-    const loops = nest.loops;
-    const hasTile = (l: number) => loops[l].space === T || l + 1 === loops.length || loops[l + 1].space === T;
-    for (let t = 0; t < nds; t++) {
-      const tiles = analysis.tiles[t];
-      let k = 0;
-      let l = 0;
-      for (let s = 0; s < nL; s++) {
-        const i = s * nds + t;
-        const innermost = tiles[k];
-        this.masterSize[i] = innermost.isMasterSpatial ? innermost.size : 0;
-        const entries = innermost.accessStats.entries;
-        if (entries.length > MAX_ENTRIES) return false;
-        this.nEnt[i] = entries.length;
-        for (let x = 0; x < entries.length; x++) {
-          this.entM[i * MAX_ENTRIES + x] = entries[x].multicast;
-          this.entS[i * MAX_ENTRIES + x] = entries[x].scatter;
-          this.entA[i * MAX_ENTRIES + x] = entries[x].accesses;
-        }
-        this.fanout[i] = innermost.fanout;
-        this.link[i] = innermost.linkTransfers;
-        // On to the level's boundary tile (non-master spatial loops have no tile).
-        const boundary = nest.boundaries[s];
-        for (; l < boundary; l++) if (hasTile(l)) k++;
-        this.size[i] = tiles[k].size;
-        k++;
-        l++;
-      }
-    }
+    const w = this.windows;
+    if (!w.analyze(this.ctx.problem, nest)) return false;
+    this.size.set(w.size);
+    this.masterSize.set(w.masterSize);
+    this.fanout.set(w.fanout);
+    this.link.set(w.link);
+    this.nEnt.set(w.count);
+    this.entM.set(w.multicast);
+    this.entS.set(w.scatter);
+    this.entA.set(w.accesses);
     return true;
   }
 

@@ -45,6 +45,13 @@ export class AccessHistogram {
     return e;
   }
 
+  add(multicast: number, scatter: number, accesses: number, hops: number, unicastHops: number): void {
+    const e = this.at(multicast, scatter);
+    e.accesses += accesses;
+    e.hops += hops;
+    e.unicastHops += unicastHops;
+  }
+
   accumulate(other: AccessHistogram): void {
     for (const o of other.entries) {
       const e = this.at(o.multicast, o.scatter);
