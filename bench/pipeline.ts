@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- pipeline [experiment...] [-j N]`: wall time of
+ * `npm run bench -- pipeline [experiment...] [-j N] [--twice]`: wall time of
  * `expt run` on this repository's experiments.config.ts, cold (empty cache)
  * and warm (everything cached: the no-op rerun), each as a fresh process the
- * way a user runs it. The cache and reports go to a temporary folder
+ * way a user runs it, and how many cells a time budget cut. `--twice` runs
+ * cold once more in a cache of its own and compares the two report folders
+ * byte for byte, and again without the searches' wall-time columns. The cache and reports go to a temporary folder
  * (EXPT_CACHE_DIR / EXPT_REPORTS_DIR), so the repository's cache/ is untouched.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../tests/helpers/golden.ts';
@@ -34,20 +36,92 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
   });
 }
 
+/** Every file under `dir`, relative path → content, for a byte-for-byte comparison. */
+function readTree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), readFileSync(p));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+function sameTree(a: Map<string, Buffer>, b: Map<string, Buffer>, mask: (file: string, text: string) => string = (_, t) => t): string[] {
+  const differ: string[] = [];
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (w === undefined || mask(k, v.toString('utf8')) !== mask(k, w.toString('utf8'))) differ.push(k);
+  }
+  for (const k of b.keys()) if (!a.has(k)) differ.push(k);
+  return differ;
+}
+
+/**
+ * Blanks the columns that hold a search's wall time (the study's "MSE
+ * Runtime", `runtime_s`): a measurement of the run, not a result.
+ */
+function withoutRuntime(file: string, text: string): string {
+  const sep = file.endsWith('.csv') ? ',' : file.endsWith('.md') ? '|' : null;
+  if (sep === null) return text;
+  let column = -1;
+  return text
+    .split('\n')
+    .map((line) => {
+      const cells = line.split(sep);
+      const at = cells.findIndex((c) => c.trim() === 'runtime_s' || c.trim() === 'MSE Runtime (s)');
+      if (at >= 0) column = at;
+      else if (column >= 0 && cells.length <= column) column = -1;
+      if (column >= 0 && cells.length > column) cells[column] = '';
+      return cells.join(sep);
+    })
+    .join('\n');
+}
+
+/** Cells whose search its time budget cut (the reason column of layers.csv says so). */
+function budgetCut(reports: Map<string, Buffer>): number {
+  const csv = reports.get('layers.csv')?.toString('utf8') ?? '';
+  return csv.split('\n').filter((line) => line.includes('search stopped by its time budget')).length;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const twice = argv.includes('--twice');
+  const args = argv.filter((a) => a !== '--twice');
   const tmp = mkdtempSync(path.join(tmpdir(), 'expt-bench-pipeline-'));
-  const env = { ...process.env, CI: '1', EXPT_CACHE_DIR: path.join(tmp, 'cache'), EXPT_REPORTS_DIR: path.join(tmp, 'reports') };
+  const envFor = (name: string) => ({ ...process.env, CI: '1', EXPT_CACHE_DIR: path.join(tmp, name, 'cache'), EXPT_REPORTS_DIR: path.join(tmp, name, 'reports') });
   try {
-    const cold = await run(argv, env);
-    const warm = await run(argv, env);
+    const env = envFor('first');
+    const cold = await run(args, env);
+    const warm = await run(args, env);
     const show = (name: string, r: Timed) => {
       const s = r.summary;
-      process.stdout.write(`${name.padEnd(5)} ${r.seconds.toFixed(2).padStart(7)} s  exit ${r.code}  ${s ? `ran ${s.ran}, cached ${s.cached}, failed ${s.failed}, skipped ${s.skipped}` : `no summary: ${r.stderr.trim().split('\n').at(-1)}`}\n`);
+      process.stdout.write(`${name}_wall_s: ${r.seconds.toFixed(2)}\n`);
+      process.stdout.write(`${name}_exit: ${r.code}\n`);
+      if (s) process.stdout.write(`${name}_tasks: ran ${s.ran}, cached ${s.cached}, failed ${s.failed}, skipped ${s.skipped}\n`);
+      else process.stdout.write(`${name}_tasks: no summary (${r.stderr.trim().split('\n').at(-1)})\n`);
     };
-    process.stdout.write(`expt run ${argv.join(' ')} (${repoRoot}/experiments.config.ts), wall time per process:\n`);
+    process.stdout.write(`case: expt run ${args.join(' ')} (${repoRoot}/experiments.config.ts), wall time per process\n`);
     show('cold', cold);
     show('warm', warm);
-    return cold.code === 0 && warm.code === 0 && warm.summary?.ran === 0 ? 0 : 1;
+    const reports = readTree(env.EXPT_REPORTS_DIR);
+    process.stdout.write(`budget_cut_cells: ${budgetCut(reports)}\n`);
+    let identical = true;
+    if (twice) {
+      // A second cold run in its own cache: a result that depends on the machine's speed shows here.
+      const again = envFor('second');
+      const second = await run(args, again);
+      show('second_cold', second);
+      const secondReports = readTree(again.EXPT_REPORTS_DIR);
+      const differ = sameTree(reports, secondReports);
+      const differExceptRuntime = sameTree(reports, secondReports, withoutRuntime);
+      identical = differExceptRuntime.length === 0;
+      process.stdout.write(`reports_identical: ${differ.length === 0}${differ.length === 0 ? '' : ` (${differ.join(', ')})`}\n`);
+      process.stdout.write(`reports_identical_except_runtime: ${identical}${identical ? '' : ` (${differExceptRuntime.join(', ')})`}\n`);
+    }
+    return cold.code === 0 && warm.code === 0 && warm.summary?.ran === 0 && identical ? 0 : 1;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

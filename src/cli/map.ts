@@ -134,6 +134,7 @@ export async function runMap(argv: string[]): Promise<number> {
     jobs,
     objective: metrics,
     complete: stats.complete,
+    stopped_by_budget: stats.stoppedByBudget,
     evaluated: stats.evaluated,
     valid: stats.valid,
     pruned: stats.pruned,
@@ -167,7 +168,7 @@ export async function runMap(argv: string[]): Promise<number> {
   if (imperfect !== 'off') {
     out.push(`  Imperfect   : ${imperfect === 'spatial' ? 'spatial loops up to their fanout, and loops with remainders' : "loops with remainders (Timeloop's ruby)"}; ${search.exact_evaluations} imperfect candidates re-evaluated exactly`);
   }
-  out.push(`  Wall time   : ${search.wall_time_s.toFixed(3)} s`);
+  out.push(`  Wall time   : ${search.wall_time_s.toFixed(3)} s${search.stopped_by_budget ? ' (stopped by --budget before its effort ran out: the result depends on the machine)' : ''}`);
   out.push(`  EDP         : ${formatScientific(evaluation.summary.edp_J_cycle)} J*cycle`);
   for (const w of search.warnings) out.push(`  Note        : ${w}`);
   process.stdout.write(out.join('\n') + '\n');

@@ -118,9 +118,13 @@ function noted(outcome: MapOutcome, warning: string): MapOutcome {
 
 /** The better of the perfect and the imperfect search (ties: the perfect one), with both searches' time. */
 function pickBetter(metrics: MapSettings['metrics'], perfect: MapOutcome, free: MapOutcome | undefined): MapOutcome {
-  if (free === undefined) return noted(perfect, 'the time budget ran out before the imperfect search');
+  if (free === undefined) {
+    const cut = noted(perfect, 'the time budget ran out before the imperfect search');
+    return 'search' in cut ? { ...cut, search: { ...cut.search, stats: { ...cut.search.stats, stoppedByBudget: true } } } : cut;
+  }
   const wallMs = ('search' in perfect ? perfect.search.wallMs : 0) + ('search' in free ? free.search.wallMs : 0);
-  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs } } : o);
+  const stoppedByBudget = ('search' in perfect && perfect.search.stats.stoppedByBudget) || ('search' in free && free.search.stats.stoppedByBudget);
+  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs, stats: { ...o.search.stats, stoppedByBudget } } } : o);
   if (free.status !== 'mapped') return withTime(perfect.status === 'no-map-space' ? free : perfect);
   if (perfect.status !== 'mapped') return withTime(free);
   const p = perfect.evaluation.summary;

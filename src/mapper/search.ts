@@ -36,6 +36,11 @@ export interface SearchStats {
   wallMs: number;
   /** Whether the whole space was visited (the result is optimal under the model). */
   complete: boolean;
+  /**
+   * Whether the search stopped on its time budget before its effort (or the
+   * space) ran out: the result then depends on the machine's speed.
+   */
+  stoppedByBudget: boolean;
   /** Most frequent reasons the model rejected candidates, with counts. */
   rejections: Record<string, number>;
   /** Why factor splits were pruned: "<level> capacity ..." / "fanout below <level> ..." → count. */
@@ -102,7 +107,7 @@ interface MutableLevel {
  * spatial placement of the current factors".
  */
 class Candidates {
-  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
+  readonly stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, stoppedByBudget: false, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
   best: Mapping | null = null;
   /** Position of the best in the sequential search order (restart, or keep choice and first split). */
   bestTag: number[] = [];
@@ -146,7 +151,7 @@ class Candidates {
     const nds = problem.dataspaces.length;
     this.deadline = options.budgetMs !== undefined ? this.start + options.budgetMs : Infinity;
     this.axisAligned = isAxisAligned(problem);
-    this.lean = this.axisAligned ? new FastCostModel(ctx) : null;
+    this.lean = new FastCostModel(ctx);
     this.relevant = problem.dataspaces.map((ds) => problem.dimensions.map((_, d) => ds.projection.some((r) => r.some((t) => t.dimension === d))));
     this.levels = arch.storage.map((_, i) => ({
       temporal: { factors: new Array<number>(nd).fill(1), residuals: new Array<number>(nd).fill(1), permutation: [...Array(nd).keys()] },
@@ -226,6 +231,7 @@ class Candidates {
     for (const p of this.pending) {
       if (performance.now() > this.deadline) {
         this.stats.complete = false;
+        this.stats.stoppedByBudget = true;
         break;
       }
       // Restarts often end on the same mapping; its exact cost is computed once.
@@ -353,6 +359,7 @@ class Candidates {
     if (((stats.evaluated & 1023) === 0 || this.lean === null) && performance.now() > this.deadline) {
       this.stop = true;
       stats.complete = false;
+      stats.stoppedByBudget = true;
     }
     return { ok, energy, cycles };
   }
@@ -403,10 +410,10 @@ class Candidates {
       return r;
     };
     const combinations = choiceLists.reduce((p, c) => p * c.count, 1);
-    if (this.lean === null && !this.allOrders && combinations > choiceLists.reduce((p, c) => p + c.count, 0)) {
-      // The general model costs milliseconds per mapping and the product of
-      // every level's orders runs into the millions for convolutions: choose
-      // each level's order with the others fixed, sweeping until none improves.
+    if (!space.orderClassesExact && !this.allOrders && combinations > choiceLists.reduce((p, c) => p + c.count, 0)) {
+      // Without exact order classes (sliding windows) the product of every
+      // level's orders runs into the millions: choose each level's order with
+      // the others fixed, sweeping until none improves.
       const chosen = choiceLists.map(() => 0);
       choiceLists.forEach((c) => c.apply(0));
       let cur = consider();
@@ -738,7 +745,7 @@ function tagLess(a: readonly number[], b: readonly number[]): boolean {
  */
 export function mergeResults(metrics: readonly Metric[], parts: readonly SearchResult[]): SearchResult {
   let best: SearchResult | null = null;
-  const stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
+  const stats: SearchStats = { evaluated: 0, valid: 0, pruned: 0, factorizations: 0, wallMs: 0, complete: true, stoppedByBudget: false, rejections: {}, prunedBy: {}, reachedTargetMs: null, exactEvaluations: 0 };
   for (const p of parts) {
     stats.evaluated += p.stats.evaluated;
     stats.valid += p.stats.valid;
@@ -747,6 +754,7 @@ export function mergeResults(metrics: readonly Metric[], parts: readonly SearchR
     stats.exactEvaluations += p.stats.exactEvaluations;
     stats.wallMs = Math.max(stats.wallMs, p.stats.wallMs);
     stats.complete &&= p.stats.complete;
+    stats.stoppedByBudget ||= p.stats.stoppedByBudget;
     for (const [k, v] of Object.entries(p.stats.rejections)) stats.rejections[k] = (stats.rejections[k] ?? 0) + v;
     for (const [k, v] of Object.entries(p.stats.prunedBy)) stats.prunedBy[k] = (stats.prunedBy[k] ?? 0) + v;
     if (p.mapping === null) continue;

@@ -440,6 +440,8 @@ export interface MappedLayer {
   readonly mapping?: Mapping;
   readonly wallMs: number;
   readonly evaluated: number;
+  /** The search stopped on its time budget, not its effort. */
+  readonly stoppedByBudget: boolean;
 }
 
 /** Maps one problem on a variant (or any preset) under its constraints and evaluates the best mapping. */
@@ -451,18 +453,19 @@ export function mapOnPreset(preset: ArchitecturePreset, problem: Problem, mapper
     read = constraints ?? presetConstraints(preset, problem);
   } catch (e) {
     // Constraints that cannot be stated for this problem leave no map space, as an infeasible one.
-    if (e instanceof UserError) return { ok: false, reason: e.message, wallMs: wallMs(), evaluated: 0 };
+    if (e instanceof UserError) return { ok: false, reason: e.message, wallMs: wallMs(), evaluated: 0, stoppedByBudget: false };
     throw e;
   }
   const outcome = mapOne({ problem, arch: preset.arch, ert: preset.ert, constraints: read, settings: studyMapSettings(mapper) });
-  if (outcome.status === 'no-map-space') return { ok: false, reason: outcome.error.message, wallMs: wallMs(), evaluated: 0 };
+  if (outcome.status === 'no-map-space') return { ok: false, reason: outcome.error.message, wallMs: wallMs(), evaluated: 0, stoppedByBudget: false };
   const evaluated = outcome.search.stats.evaluated;
+  const stoppedByBudget = outcome.search.stats.stoppedByBudget;
   if (outcome.status === 'no-mapping') {
     const why = mostFrequent({ ...outcome.search.stats.prunedBy, ...outcome.search.stats.rejections }, 1)[0];
-    return { ok: false, reason: `no valid mapping${why ? ` (most often: ${why[0]})` : ''}`, wallMs: wallMs(), evaluated };
+    return { ok: false, reason: `no valid mapping${why ? ` (most often: ${why[0]})` : ''}`, wallMs: wallMs(), evaluated, stoppedByBudget };
   }
-  if (outcome.status === 'not-reevaluated') return { ok: false, reason: outcome.reason, wallMs: wallMs(), evaluated };
-  return { ok: true, evaluation: outcome.evaluation, mapping: outcome.mapping, wallMs: wallMs(), evaluated };
+  if (outcome.status === 'not-reevaluated') return { ok: false, reason: outcome.reason, wallMs: wallMs(), evaluated, stoppedByBudget };
+  return { ok: true, evaluation: outcome.evaluation, mapping: outcome.mapping, wallMs: wallMs(), evaluated, stoppedByBudget };
 }
 
 export interface HwdseLayerResult extends LayerMetrics {

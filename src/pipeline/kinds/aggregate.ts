@@ -211,7 +211,8 @@ export function layerRow(meta: TaskMeta, dep: Pick<DepResult, 'id' | 'key'>, res
     ...common,
     macs: typeof meta.macs === 'number' ? meta.macs : s.computes,
     status: 'ok',
-    reason: '',
+    // A budget-cut search is a valid result whose value depends on the machine: say so where it is read.
+    reason: result.search.stopped_by_budget === true ? STOPPED_BY_BUDGET : '',
     energy_pJ: s.energy_pJ,
     pJ_per_mac: s.pJ_per_compute,
     cycles: s.cycles,
@@ -221,6 +222,9 @@ export function layerRow(meta: TaskMeta, dep: Pick<DepResult, 'id' | 'key'>, res
     mapping: mappingLine(result),
   };
 }
+
+/** The reason column of a mapped cell whose search its time budget cut short. */
+export const STOPPED_BY_BUDGET = 'search stopped by its time budget (the result depends on the machine)';
 
 /** The report row of one fused-pair cell. */
 export function pairRow(meta: TaskMeta, dep: Pick<DepResult, 'id'>, r: FusedPairResult): PairRow {

@@ -20,7 +20,7 @@ export function expandCrossArch(ctx: ExpandContext, name: string, def: Experimen
   const preset = MAPPER_PRESETS[x.mapper ?? 'TLL'];
   const settings = (budgetMs: number | undefined) => studyMapSettings({ ...preset, ...(x.seed !== undefined ? { seed: x.seed } : {}), budgetMs });
   const study: CrossArchStudyInput = { mapper: preset.name, description: preset.description, gemm: settings(preset.budgetMs), conv: settings(preset.convBudgetMs ?? preset.budgetMs) };
-  const mapperInput = (kind: 'gemm' | 'conv'): TaskInput => ({ label: `${file}: ${field}.mapper (${preset.name}${kind === 'conv' ? ', convolution time budget' : ''})`, value: kind === 'gemm' ? study.gemm : study.conv });
+  const mapperInput = (kind: 'gemm' | 'conv'): TaskInput => ({ label: `${file}: ${field}.mapper (${preset.name}${kind === 'conv' && preset.convBudgetMs !== undefined ? ', convolution time budget' : ''})`, value: kind === 'gemm' ? study.gemm : study.conv });
   const mappers = { gemm: mapperInput('gemm'), conv: mapperInput('conv') };
   const workloads = expandWorkloads(x.workloads).map((id) => crossArchWorkload(id));
   const cells: CrossArchStudyCell[] = [];

@@ -94,7 +94,7 @@ export function crossArchAggregate(request: RunRequest): CrossArchAggregateResul
       energy_uJ: row.energy_pJ === null ? null : row.energy_pJ / 1e6,
       utilization: row.utilization,
       runtime_s: wallMs === undefined ? null : wallMs / 1000,
-      time_bound: !isInfeasible(result) && settings.budgetMs !== undefined && wallMs !== undefined && wallMs >= settings.budgetMs,
+      time_bound: !isInfeasible(result) && result.search.stopped_by_budget === true,
       task: dep?.id ?? '',
     };
   });

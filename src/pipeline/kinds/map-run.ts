@@ -60,6 +60,7 @@ export function runMapTask(request: RunRequest): MapOutcome {
       factor_splits: stats.factorizations,
       ...(mapper.imperfect ? { imperfect: mapper.imperfect, exact_evaluations: stats.exactEvaluations } : {}),
       complete: stats.complete,
+      stopped_by_budget: stats.stoppedByBudget,
       wallMs,
       warnings: [...warnings],
     },
@@ -84,7 +85,7 @@ export function showMapResult(request: Pick<RunRequest, 'inputs'>, result: MapOu
     `EDP         : ${formatScientific(s.edp_J_cycle)} J*cycle`,
     result.search.timeloop
       ? `Search      : timeloop-mapper (${result.search.timeloop.engine}), ${Object.entries(result.search.timeloop.mapper).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}; ${(result.search.timeloop.wallMs / 1000).toFixed(1)} s${result.search.timeloop.timedOut ? `, stopped at the time limit (${result.search.timeloop.timeLimitMs / 1000} s)` : ''}; evaluation: Timeloop's stats.txt`
-      : `Search      : ${result.search.algorithm}, effort ${result.search.effort}, seed ${result.search.seed}, ${result.search.evaluated} mappings evaluated`,
+      : `Search      : ${result.search.algorithm}, effort ${result.search.effort}, seed ${result.search.seed}, ${result.search.evaluated} mappings evaluated${result.search.stopped_by_budget ? ', STOPPED BY ITS TIME BUDGET (the result depends on the machine)' : ''}`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -58,6 +58,8 @@ export interface MapResult {
     factor_splits: number;
     /** The whole map space was visited (exhaustive search not stopped by its budget). */
     complete?: boolean;
+    /** The search stopped on its time budget, not its effort: the result depends on the machine. */
+    stopped_by_budget?: boolean;
     /** Wall time of the search (the study's "MSE Runtime"); not part of the key, fixed once cached. */
     wallMs?: number;
     warnings: string[];
