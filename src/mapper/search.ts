@@ -364,6 +364,59 @@ class Candidates {
     return { ok, energy, cycles };
   }
 
+  /** Scores the mapping now set and keeps it if it is the best; null if invalid. */
+  private consider(surrogate: boolean): { energy: number; cycles: number } | null {
+    const r = this.evaluate();
+    if (!r.ok) return null;
+    this.stats.valid++;
+    if (surrogate) {
+      this.offerImperfect(r.energy, r.cycles);
+    } else if (this.best === null || better(this.options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
+      this.best = cloneMapping(this.mapping);
+      this.bestTag = this.tag.slice();
+      this.bestEnergy = r.energy;
+      this.bestCycles = r.cycles;
+      this.noteTarget(r.energy, r.cycles);
+    }
+    return { energy: r.energy, cycles: r.cycles };
+  }
+
+  /**
+   * Sliding windows: the order classes ignore halos, so once a restart has
+   * its best split, every temporal order of each level (not one per class)
+   * is tried in turn with the others fixed, from the orders `visitOrders`
+   * chose, until none improves.
+   */
+  polishOrders(): void {
+    if (this.space.orderClassesExact || this.surrogate()) return;
+    if (this.visitOrders() === null) return;
+    // visitOrders leaves its chosen orders set only on the coordinate-descent path; set the best's.
+    const lists = this.levels
+      .map((lv, i) => ({ lv, orders: this.space.temporalOrders(i, lv.temporal.factors, true) }))
+      .filter((x) => x.orders.length > 1);
+    let cur = this.consider(false);
+    if (cur === null) return;
+    for (let sweep = 0; sweep < 3 && !this.stop; sweep++) {
+      let improved = false;
+      for (const { lv, orders } of lists) {
+        let chosen = lv.temporal.permutation;
+        for (const perm of orders) {
+          if (this.stop) break;
+          if (perm === chosen) continue;
+          lv.temporal.permutation = perm;
+          const r = this.consider(false);
+          if (r !== null && better(this.options.metrics, r.energy, r.cycles, cur.energy, cur.cycles)) {
+            cur = r;
+            chosen = perm;
+            improved = true;
+          }
+        }
+        lv.temporal.permutation = chosen;
+      }
+      if (!improved) break;
+    }
+  }
+
   /**
    * Evaluates every loop order and spatial placement of the factors now set;
    * returns the best (energy, cycles) among them, or null if none is valid.
@@ -394,19 +447,8 @@ class Candidates {
     let local: { energy: number; cycles: number } | null = null;
     const surrogate = this.surrogate();
     const consider = (): { energy: number; cycles: number } | null => {
-      const r = this.evaluate();
-      if (!r.ok) return null;
-      stats.valid++;
-      if (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles)) local = { energy: r.energy, cycles: r.cycles };
-      if (surrogate) {
-        this.offerImperfect(r.energy, r.cycles);
-      } else if (this.best === null || better(options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
-        this.best = cloneMapping(this.mapping);
-        this.bestTag = this.tag.slice();
-        this.bestEnergy = r.energy;
-        this.bestCycles = r.cycles;
-        this.noteTarget(r.energy, r.cycles);
-      }
+      const r = this.consider(surrogate);
+      if (r !== null && (local === null || better(options.metrics, r.energy, r.cycles, local.energy, local.cycles))) local = r;
       return r;
     };
     const combinations = choiceLists.reduce((p, c) => p * c.count, 1);
@@ -436,18 +478,29 @@ class Candidates {
       }
       return local;
     }
+    // The best combination is left set, for polishOrders to start from.
+    const at = choiceLists.map(() => 0);
+    let bestAt: number[] | null = null;
+    let bestLeaf: { energy: number; cycles: number } | null = null;
     const rec = (j: number) => {
       if (this.stop) return;
       if (j === choiceLists.length) {
-        consider();
+        const r = consider();
+        if (r !== null && (bestLeaf === null || better(options.metrics, r.energy, r.cycles, bestLeaf.energy, bestLeaf.cycles))) {
+          bestLeaf = r;
+          bestAt = at.slice();
+        }
         return;
       }
       for (let k = 0; k < choiceLists[j].count; k++) {
+        at[j] = k;
         choiceLists[j].apply(k);
         rec(j + 1);
       }
     };
     rec(0);
+    const chosen: number[] | null = bestAt;
+    if (chosen !== null) choiceLists.forEach((c, j) => c.apply(chosen[j]));
     return local;
   }
 
@@ -726,6 +779,11 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
       }
       const next = climb(keepIndex, kicked);
       if (isBetter(next.score, best.score)) best = next;
+    }
+    if (best.score !== null && !c.stop) {
+      c.setKeep(space.keepChoices[keepIndex]);
+      best.allocs.forEach((a, d) => c.setAllocation(d, a));
+      c.polishOrders();
     }
     c.flushImperfect();
   }
