@@ -98,6 +98,8 @@ class ElementState {
   maxSize: number[];
   accessStats: AccessHistogram[];
   prevSpatialDeltas = new Map<number, OperationSpace>();
+  /** The previous call's instances and first delta, when instances are grouped by translation. */
+  prevFanout: { pattern: InstancePattern; first: OperationSpace } | null = null;
   linkTransfers: number[];
 
   constructor(orders: readonly number[]) {
@@ -136,6 +138,81 @@ export interface NestAnalysisResult {
 
 export interface NestAnalysisOptions {
   linkTransfers: boolean;
+  /**
+   * How a fanout's instances are handled: `translations` (default) groups
+   * them by the translation of their delta, cached per fanout shape, so a
+   * call costs the same for 4 instances or 65,536; `enumerate` builds every
+   * instance's point set, as Timeloop does (the reference the tests hold
+   * the default to).
+   */
+  instances?: 'translations' | 'enumerate';
+}
+
+/**
+ * The instances one call of a fanout creates: their numbers (as Timeloop
+ * numbers them, which depends on the bounds in force) and, per dataspace,
+ * the translation of each one's delta from the first instance's.
+ */
+interface InstancePattern {
+  readonly id: number;
+  readonly idx: Int32Array;
+  /** Below the MACs: every instance number visited, repeats included (each counts its computes). */
+  readonly visits: Int32Array;
+  /** tau[pv][x]: translation of instance x's delta, per rank. */
+  readonly tau: number[][][];
+  /** Instance number → position in `idx`. */
+  readonly at: Map<number, number>;
+  /** Per dataspace: groups of instances with equal translations (multicast), by group size. */
+  readonly groups: GroupEntries[];
+}
+
+type GroupEntries = { multicast: number; scatter: number; hops: number; unicastHops: number }[];
+
+/** Groups of `members` (positions in the pattern) by their translation, with the hops of each group. */
+function groupByTranslation(pattern: { idx: Int32Array; tau: number[][][] }, pv: number, members: Iterable<number>, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
+  const groups = new Map<string, number[]>();
+  for (const x of members) {
+    const key = pattern.tau[pv][x].join(',');
+    const g = groups.get(key);
+    if (g) g.push(pattern.idx[x]);
+    else groups.set(key, [pattern.idx[x]]);
+  }
+  const bySize = new Map<number, { multicast: number; scatter: number; hops: number; unicastHops: number }>();
+  for (const ids of groups.values()) {
+    let e = bySize.get(ids.length);
+    if (!e) {
+      e = { multicast: ids.length, scatter: 0, hops: 0, unicastHops: 0 };
+      bySize.set(ids.length, e);
+    }
+    const h = groupHops(ids, hSize, vSize);
+    e.scatter++;
+    e.hops += h.hops;
+    e.unicastHops += h.unicastHops;
+  }
+  return { entries: [...bySize.values()], groups: groups.size };
+}
+
+/** The translation u with a + u = b (superficially: the same boxes), or null. */
+function translationBetween(a: PointSet, b: PointSet): number[] | null {
+  if (a.boxes.length !== b.boxes.length || a.boxes.length === 0) return null;
+  const least = (s: PointSet) => {
+    let m = s.boxes[0].min;
+    for (const box of s.boxes) {
+      for (let r = 0; r < m.length; r++) {
+        if (box.min[r] !== m[r]) {
+          if (box.min[r] < m[r]) m = box.min;
+          break;
+        }
+      }
+    }
+    return m;
+  };
+  const la = least(a);
+  const lb = least(b);
+  const u = lb.map((v, r) => v - la[r]);
+  const moved = a.clone();
+  moved.translate(u);
+  return moved.equals(b) ? u : null;
 }
 
 export function analyzeNest(
@@ -272,6 +349,10 @@ class NestAnalysis {
   private readonly moldHighResidual: number[][];
   private readonly liveState: Map<string, ElementState>[];
   private readonly computeInfo = new Map<string, number>();
+  /** Below-MAC fanouts grouped by translation: compute counts per (stamp prefix, pattern), expanded at the end. */
+  private readonly computeByPattern = new Map<string, { prefix: string; pattern: InstancePattern; epochs: number }>();
+  private readonly patterns = new Map<string, InstancePattern>();
+  private readonly coverage = new Map<string, { entries: GroupEntries; groups: number; transfers: number }>();
   private readonly indices: number[];
   private readonly curTransform: number[];
   private readonly spaceStamp: number[] = [];
@@ -523,6 +604,10 @@ class NestAnalysis {
   }
 
   private computeSpatialWorkingSet(l: number): void {
+    if (this.options.instances !== 'enumerate') {
+      this.spatialByTranslation(l);
+      return;
+    }
     const deltas = new Map<number, OperationSpace>();
     const skewTable = new Map<number, number>();
     this.fillSpatialDeltas(l, deltas, skewTable, 0, 0, l);
@@ -638,6 +723,191 @@ class NestAnalysis {
     const second = this.currentWorkingSet(l);
     this.curTransform[dim] = saved;
     return first.map((s, pv) => s.translationTo(second[pv]));
+  }
+
+  /**
+   * The instances of the fanout below master loop `top` in this call, as
+   * `fillSpatialDeltas` numbers and translates them. They depend only on
+   * which dimensions of the run are in their last iteration above it (that
+   * sets the bounds in force), so they are computed once per such case.
+   */
+  private instancePattern(top: number, bottom: number): InstancePattern {
+    let key = `${top}|`;
+    for (let l = bottom; l <= top; l++) key += this.isLastGlobalIteration(top + 1, this.loops[l].dim) ? '1' : '0';
+    const known = this.patterns.get(key);
+    if (known) return known;
+    // Each spatial loop's step, projected: the translation fillSpatialDeltas applies.
+    const steps = this.loops.map((loop, l) =>
+      this.problem.dataspaces.map((ds) =>
+        ds.projection.map((rank) => {
+          let c = 0;
+          for (const t of rank) if (t.dimension === loop.dim) c += t.coefficient;
+          return l >= bottom && l <= top ? c * this.vectorStrides[l][loop.dim] : 0;
+        }),
+      ),
+    );
+    const saved = this.indices.slice();
+    // A port of fillSpatialDeltas with each delta replaced by its translation
+    // from the first instance's: the same numbering, overwrites and errors.
+    const deltas = new Map<number, number[][]>();
+    const visits: number[] = [];
+    const skew = new Map<number, number>();
+    const zero = () => this.problem.dataspaces.map((ds) => ds.projection.map(() => 0));
+    const fill = (l: number, baseIndex: number, exStride: number, exLevel: number): void => {
+      const loop = this.loops[l];
+      const end = this.isLastGlobalIteration(l + 1, loop.dim) ? loop.residualEnd : loop.end;
+      baseIndex *= end;
+      if (l === 0) {
+        for (let i = 0; i < end; i++) {
+          this.indices[0] = i;
+          const tau = zero();
+          for (let k = bottom; k <= top; k++) tau.forEach((t, pv) => t.forEach((_, r) => (t[r] += this.indices[k] * steps[k][pv][r])));
+          deltas.set(baseIndex + i, tau);
+          visits.push(baseIndex + i);
+        }
+        return;
+      }
+      const next = l - 1;
+      if (this.loops[next].space !== TIME) {
+        for (let i = 0; i < end; i++) {
+          this.indices[l] = i;
+          if (i >= 1) fill(next, baseIndex + i, 1, l);
+          else fill(next, baseIndex + i, exStride * end, exLevel);
+        }
+        return;
+      }
+      if (exStride === 0) {
+        this.indices[l] = 0;
+        if (end > 0) {
+          skew.set(baseIndex, baseIndex);
+          deltas.set(baseIndex, zero());
+          this.indices[l] = 1;
+        }
+        exStride = 1;
+        exLevel = l;
+      } else {
+        exStride *= end;
+        this.indices[l] = 0;
+      }
+      const move = steps[exLevel];
+      for (; this.indices[l] < end; this.indices[l]++) {
+        const dst = baseIndex + this.indices[l];
+        const src = skew.get(dst - exStride);
+        if (src === undefined) throw new Error(`nest analysis: no delta to extrapolate instance ${dst} from`);
+        skew.set(dst, dst);
+        deltas.set(dst, deltas.get(src)!.map((t, pv) => t.map((v, r) => v + move[pv][r])));
+      }
+    };
+    fill(top, 0, 0, top);
+    saved.forEach((v, l) => (this.indices[l] = v));
+    const { h, v } = this.meshSize(top);
+    const idx = Int32Array.from(deltas.keys());
+    const tau: number[][][] = this.problem.dataspaces.map((_, pv) => [...deltas.values()].map((t) => t[pv]));
+    const at = new Map<number, number>();
+    idx.forEach((n, x) => at.set(n, x));
+    const all = [...idx.keys()];
+    const pattern: InstancePattern = {
+      id: this.patterns.size,
+      idx,
+      visits: Int32Array.from(visits),
+      tau,
+      at,
+      groups: tau.map((_, pv) => groupByTranslation({ idx, tau }, pv, all, h, v).entries),
+    };
+    this.patterns.set(key, pattern);
+    return pattern;
+  }
+
+  /** computeSpatialWorkingSet with instances grouped by translation (see NestAnalysisOptions). */
+  private spatialByTranslation(l: number): void {
+    let bottom = l;
+    while (bottom > 0 && this.loops[bottom - 1].space !== TIME) bottom--;
+    const pattern = this.instancePattern(l, bottom);
+    const state = this.state(l, this.stampKey(true));
+    // The first instance's delta, computed as fillSpatialDeltas computes it.
+    for (let k = bottom; k <= l; k++) this.indices[k] = 0;
+    let first: OperationSpace;
+    const last = this.spaceStamp.length - 1;
+    if (bottom === 0) {
+      first = this.orders.map((o) => new PointSet(o));
+      this.projectPoint(this.operationPoint(), first);
+      const prefix = this.stampKey(true);
+      const key = `${prefix}#${pattern.id}`;
+      const c = this.computeByPattern.get(key);
+      if (c) c.epochs += this.numEpochs;
+      else this.computeByPattern.set(key, { prefix, pattern, epochs: this.numEpochs });
+      this.spaceStamp[last] = pattern.visits[pattern.visits.length - 1];
+    } else {
+      this.spaceStamp[last] = pattern.idx[0];
+      first = this.computeDeltas(bottom - 1);
+    }
+    const { h: hSize, v: vSize } = this.meshSize(l);
+    const prev = state.prevFanout;
+    for (let pv = 0; pv < this.nds; pv++) {
+      const size = first[pv].size();
+      if (size === 0) continue;
+      const amount = size * this.numEpochs;
+      const full = pattern.groups[pv];
+      let fullGroups = 0;
+      for (const e of full) fullGroups += e.scatter;
+      let chosen = full;
+      if (this.options.linkTransfers && prev !== null) {
+        const u = translationBetween(prev.first[pv], first[pv]);
+        if (u !== null) {
+          const linked = this.linkedGroups(prev.pattern, pattern, pv, u, hSize, vSize);
+          if (linked.groups < fullGroups) {
+            chosen = linked.entries;
+            state.linkTransfers[pv] += linked.transfers * amount;
+          }
+        }
+      }
+      const hist = state.accessStats[pv];
+      for (const e of chosen) {
+        // As multicastAccesses: Σ of the groups' accesses, hops scaled by accesses per group.
+        const accesses = e.scatter * amount;
+        hist.add(e.multicast, e.scatter, accesses, (e.hops * accesses) / e.scatter, (e.unicastHops * accesses) / e.scatter);
+      }
+    }
+    if (this.options.linkTransfers) state.prevFanout = { pattern, first };
+  }
+
+  /**
+   * The groups left when instances whose mesh neighbour held their delta on
+   * the previous call take it over a link: instance x now holds first + τ_x,
+   * neighbour y held prevFirst + τ'_y = first + τ'_y − u, so they match when
+   * τ'_y − τ_x = u (linkTransfers' comparisons, by translation).
+   */
+  private linkedGroups(prev: InstancePattern, cur: InstancePattern, pv: number, u: readonly number[], hSize: number, vSize: number): { entries: GroupEntries; groups: number; transfers: number } {
+    const key = `${prev.id}|${cur.id}|${pv}|${u.join(',')}`;
+    const known = this.coverage.get(key);
+    if (known) return known;
+    const covered = new Uint8Array(cur.idx.length);
+    let transfers = 0;
+    const compare = (c: number, o: number) => {
+      const x = cur.at.get(c);
+      const y = prev.at.get(o);
+      if (x === undefined || y === undefined || covered[x] === 1) return;
+      const a = cur.tau[pv][x];
+      const b = prev.tau[pv][y];
+      for (let r = 0; r < a.length; r++) if (b[r] - a[r] !== u[r]) return;
+      covered[x] = 1;
+      transfers++;
+    };
+    const lin = (h: number, v: number) => v * hSize + h;
+    if (vSize > 1) {
+      for (let h = 0; h < hSize; h++) for (let v = 1; v < vSize; v++) compare(lin(h, v), lin(h, v - 1));
+      for (let h = 0; h < hSize; h++) for (let v = 0; v < vSize - 1; v++) compare(lin(h, v), lin(h, v + 1));
+    }
+    if (hSize > 1) {
+      for (let v = 0; v < vSize; v++) for (let h = 1; h < hSize; h++) compare(lin(h, v), lin(h - 1, v));
+      for (let v = 0; v < vSize; v++) for (let h = 0; h < hSize - 1; h++) compare(lin(h, v), lin(h + 1, v));
+    }
+    const rest: number[] = [];
+    for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
+    const grouped = groupByTranslation(cur, pv, rest, hSize, vSize);
+    const result = { ...grouped, transfers };
+    this.coverage.set(key, result);
+    return result;
   }
 
   private meshSize(l: number): { h: number; v: number } {
@@ -779,6 +1049,12 @@ class NestAnalysis {
       if (this.loops[l].space !== TIME && !this.master[l]) continue;
       computeReplication = this.numSpatialElems[l] * this.logicalFanout[l];
       break;
+    }
+    for (const { prefix, pattern, epochs } of this.computeByPattern.values()) {
+      for (const idx of pattern.visits) {
+        const key = `${prefix}${idx}/`;
+        this.computeInfo.set(key, (this.computeInfo.get(key) ?? 0) + epochs);
+      }
     }
     let sum = 0;
     for (const v of this.computeInfo.values()) sum += v;

@@ -1,0 +1,109 @@
+/**
+ * The nest walk groups a fanout's instances by the translation of their
+ * delta (one cached pattern per fanout shape) instead of building every
+ * instance's point set; on random imperfect mappings (residuals on temporal
+ * and spatial loops, convolutions and GEMMs, every golden architecture) it
+ * must give exactly what the per-instance walk gives, which the golden
+ * cases pin to Timeloop.
+ */
+import test from 'ava';
+import { join } from 'node:path';
+import { analyzeNest } from '../../src/model/nest-analysis.ts';
+import { buildLoopNest } from '../../src/model/loop-nest.ts';
+import { randomMapping } from '../../src/mapping/random-mapping.ts';
+import type { Mapping } from '../../src/mapping/mapping.ts';
+import { residualsOf } from '../../src/mapper/mapspace.ts';
+import { importTimeloopDocuments } from '../../src/timeloop/tree-import.ts';
+import { Random } from '../../src/util/random.ts';
+import { readYamlFile } from '../../src/util/yaml.ts';
+import { convProblem, gemmProblem } from '../../src/workload/shapes.ts';
+import type { Problem } from '../../src/workload/problem.ts';
+import type { Architecture } from '../../src/arch/architecture.ts';
+import { goldenCases } from '../helpers/golden.ts';
+
+const architectures: Architecture[] = [];
+for (const c of goldenCases()) {
+  const file = join(c.dir, 'input.yaml');
+  const { architecture } = importTimeloopDocuments([{ file, doc: readYamlFile(file) }]);
+  if (architecture && !c.id.startsWith('pim-128')) architectures.push(architecture);
+}
+
+function randomProblem(rng: Random): Problem {
+  const pick = (xs: readonly number[]) => xs[rng.int(xs.length)];
+  if (rng.next() < 0.5) return gemmProblem('random-gemm', { D: pick([3, 5, 6, 7, 10]), E: pick([2, 5, 6, 9]), L: pick([3, 4, 7, 12]) });
+  return convProblem('random-conv', {
+    R: 1 + rng.int(5),
+    S: pick([1, 2, 3]),
+    P: pick([2, 3, 5, 6]),
+    Q: pick([1, 3, 5]),
+    C: pick([1, 3, 5]),
+    K: pick([2, 5, 6]),
+    N: 1,
+    Wstride: 1 + rng.int(3),
+    Hstride: 1 + rng.int(2),
+    Wdilation: 1 + rng.int(2),
+    Hdilation: 1,
+  });
+}
+
+/** Grows one loop's factor of some dimensions past the bound and sets the (factor, residual) chain Timeloop reads. */
+function makeImperfect(problem: Problem, mapping: Mapping, rng: Random): Mapping {
+  const levels = mapping.levels.map((lm) => ({
+    ...lm,
+    temporal: { ...lm.temporal, factors: lm.temporal.factors.slice(), residuals: lm.temporal.residuals.slice() },
+    spatial: lm.spatial ? { ...lm.spatial, factors: lm.spatial.factors.slice(), residuals: lm.spatial.residuals.slice() } : null,
+  }));
+  // Loop slots outermost first: each level's temporal loops, then its spatial ones.
+  const slots = levels.flatMap((lm) => [lm.temporal, ...(lm.spatial ? [lm.spatial] : [])]);
+  problem.bounds.forEach((n, d) => {
+    if (n < 2 || rng.next() < 0.4) return;
+    const factors = slots.map((s) => s.factors[d]);
+    const s = rng.int(slots.length);
+    factors[s] += 1 + rng.int(2);
+    const residuals = residualsOf(n, factors);
+    if (residuals === null) return;
+    slots.forEach((slot, i) => {
+      slot.factors[d] = factors[i];
+      slot.residuals[d] = residuals[i];
+    });
+  });
+  return { levels };
+}
+
+const CHUNKS = 4;
+const PER_CHUNK = 2500;
+
+for (let chunk = 0; chunk < CHUNKS; chunk++) {
+  test(`fanouts by translation = per-instance walk on ${PER_CHUNK} random imperfect mappings (chunk ${chunk + 1}/${CHUNKS})`, (t) => {
+    const rng = new Random(4242 + chunk);
+    let imperfect = 0;
+    let imperfectSpatial = 0;
+    let links = 0;
+    for (let k = 0; k < PER_CHUNK; k++) {
+      const arch = architectures[rng.int(architectures.length)];
+      const problem = randomProblem(rng);
+      const mapping = makeImperfect(problem, randomMapping(problem, arch, rng, { spatialBias: 0.5 }), rng);
+      const nest = buildLoopNest(problem, arch, mapping);
+      if (nest.imperfect) imperfect++;
+      if (nest.loops.some((l) => l.space !== 0 && l.end !== l.residualEnd)) imperfectSpatial++;
+      const linkTransfers = rng.next() < 0.9;
+      let reference;
+      try {
+        reference = analyzeNest(problem, nest, { linkTransfers, instances: 'enumerate' });
+      } catch (e) {
+        // The per-instance walk refuses some residual fanouts; so must the other.
+        t.throws(() => analyzeNest(problem, nest, { linkTransfers }), { message: (e as Error).message });
+        continue;
+      }
+      const fast = analyzeNest(problem, nest, { linkTransfers });
+      if (reference.tiles.some((ts) => ts.some((x) => x.linkTransfers > 0))) links++;
+      if (JSON.stringify(fast) !== JSON.stringify(reference)) {
+        t.deepEqual(fast, reference, `mapping #${k}: ${JSON.stringify({ bounds: problem.bounds, coefficients: problem.coefficients, mapping })}`);
+        return;
+      }
+    }
+    t.true(imperfect > PER_CHUNK / 2, `${imperfect} imperfect`);
+    t.true(imperfectSpatial > PER_CHUNK / 10, `${imperfectSpatial} with an imperfect spatial loop`);
+    t.log(`${imperfect} imperfect, ${imperfectSpatial} with an imperfect spatial loop, ${links} with link transfers`);
+  });
+}
