@@ -53,14 +53,11 @@ export class InfeasibleMapspaceError extends Error {}
  * - `off`: none (Timeloop's 'uber' map space);
  * - `ruby`: the loops whose constraint has `remainders: n`, up to n
  *   (Timeloop's 'ruby' map space; without any `remainders` it is 'uber');
- * - `spatial`: those, and every spatial loop up to its fanout (fanouts up
- *   to MAX_IMPERFECT_FANOUT) — where imperfect factors pay off, filling a
- *   14-wide array with a dimension of 1024.
+ * - `spatial`: those, and every spatial loop up to its fanout — where
+ *   imperfect factors pay off, filling a 14-wide array with a dimension of
+ *   1024.
  */
 export type ImperfectMode = 'off' | 'ruby' | 'spatial';
-
-/** Largest fanout whose spatial loop `--imperfect` lets take imperfect factors. */
-export const MAX_IMPERFECT_FANOUT = 1024;
 
 export interface MapSpaceOptions {
   imperfect?: ImperfectMode;
@@ -140,10 +137,7 @@ export class MapSpace {
     this.imperfectBound = this.slots.map((slot) => {
       if (this.imperfect === 'off') return undefined;
       const r = slot.constraint.remainders;
-      // An imperfect mapping needs the general nest walk, whose cost grows with
-      // the instances below the fanout: past a thousand (PIM's 128 × 128
-      // crossbar, the TPU's 256 × 256 array) one evaluation takes minutes.
-      if (this.imperfect === 'spatial' && slot.spatial && slot.fanout <= MAX_IMPERFECT_FANOUT) return Math.max(r ?? 0, slot.fanout);
+      if (this.imperfect === 'spatial' && slot.spatial) return Math.max(r ?? 0, slot.fanout);
       return r;
     });
     this.allocations = [];

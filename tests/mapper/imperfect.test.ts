@@ -9,7 +9,7 @@
  * imperfect best mapping to the same counts.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +23,10 @@ import { mapSettings } from '../../src/mapper/settings.ts';
 import { mapOne } from '../../src/mapper/job.ts';
 import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
+import { importTimeloopDocuments } from '../../src/timeloop/tree-import.ts';
+import { readYamlFile } from '../../src/util/yaml.ts';
+import { buildLoopNest } from '../../src/model/loop-nest.ts';
+import { analyzeNest } from '../../src/model/nest-analysis.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GOLDEN = join(ROOT, 'tests', 'fixtures', 'golden');
@@ -156,10 +160,59 @@ test('exhaustive search with imperfect factors scores every candidate exactly (s
   t.true(ex.cycles < perfect.cycles);
 });
 
+/**
+ * BERT-sized dimensions that do not divide PIM's 128 × 128 crossbar: D = 200
+ * and E = 300 spread over the rows and columns with residuals (D: 2 × 128,
+ * the last pass on 72 rows; E: 3 × 128, the last on 44 columns).
+ */
+function pimImperfectCase(dir: string): { files: string[]; run: (...args: string[]) => ReturnType<typeof spawnSync> } {
+  const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'expt.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+  writeFileSync(
+    join(dir, 'gemm.yaml'),
+    'problem:\n  shape:\n    name: gemm\n    dimensions: [D, E, L]\n    data_spaces:\n      - {name: Weights, projection: [[[D]], [[E]]]}\n      - {name: Inputs, projection: [[[E]], [[L]]]}\n      - {name: Outputs, projection: [[[D]], [[L]]], read_write: true}\n  instance: {D: 200, E: 300, L: 64}\n',
+  );
+  const exported = run('export', '--arch', 'pim', 'gemm.yaml', '--out', 'out');
+  if (exported.status !== 0) throw new Error(String(exported.stderr));
+  const mapped = run('map', 'out/v3/pim.yaml', 'out/pim.ERT.yaml', '--emit-timeloop', 'map.yaml');
+  if (mapped.status !== 0) throw new Error(String(mapped.stderr));
+  // The perfect search's mapping (D=2 and E=3 at shared_glb, 100 × 100 on the crossbar), made imperfect by hand.
+  const text = readFileSync(join(dir, 'map.yaml'), 'utf8');
+  const imperfect = text.replace(/factors: D=2 E=3 L=64/, 'factors: D=2 E=3,3 L=64').replace(/factors: D=100 E=100 L=1/, 'factors: D=128,72 E=128,44 L=1');
+  if (imperfect === text) throw new Error(`the perfect search's mapping changed:\n${text}`);
+  writeFileSync(join(dir, 'imap.yaml'), imperfect);
+  return { files: ['out/v3/pim.yaml', 'out/pim.ERT.yaml', 'imap.yaml'], run };
+}
+
+test("an imperfect mapping over PIM's 128 × 128 crossbar: the walk's translation groups equal its per-instance enumeration", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'expt-imperfect-pim-'));
+  try {
+    const { files } = pimImperfectCase(dir);
+    const input = importTimeloopDocuments(files.map((f) => ({ file: f, doc: readYamlFile(join(dir, f)) })));
+    const nest = buildLoopNest(input.problem!, input.architecture!, input.mapping!);
+    t.true(nest.imperfect);
+    t.true(nest.loops.some((l) => l.space !== 0 && l.end === 128 && l.residualEnd === 72));
+    t.deepEqual(analyzeNest(input.problem!, nest), analyzeNest(input.problem!, nest, { linkTransfers: true, instances: 'enumerate' }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const bin = findTimeloopModel();
 if (!bin) {
-  test.skip('timeloop-model not installed: imperfect best mapping against the real Timeloop skipped', () => {});
+  test.skip('timeloop-model not installed: imperfect mappings against the real Timeloop skipped', () => {});
 } else {
+  test("timeloop-model evaluates an imperfect mapping over PIM's 128 × 128 crossbar to identical counts", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'expt-imperfect-pim-'));
+    try {
+      const { files, run } = pimImperfectCase(dir);
+      const c = run('check', '--merge', '--brief', '--timeloop-bin', bin, ...files);
+      t.is(c.status, 0, String(c.stdout) + String(c.stderr));
+      t.regex(String(c.stdout), /1 of 1 task with identical counts and cycles/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('timeloop-model evaluates the imperfect best mapping (Eyeriss KQV) to identical counts', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'expt-imperfect-'));
     try {
