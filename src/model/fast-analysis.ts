@@ -35,9 +35,10 @@ import type { LoopNest } from './loop-nest.ts';
 import { TIME, SPACE_X } from './loop-nest.ts';
 import {
   AccessHistogram,
-  groupHops,
+  groupByTranslation,
   meshSize,
   nestProperties,
+  type GroupEntries,
   type LoopTile,
   type NestAnalysisOptions,
   type NestAnalysisResult,
@@ -91,7 +92,7 @@ function geometryOf(problem: Problem): Geometry {
 /** One spatial fanout's grouping of instances for one dataspace, with or without links. */
 interface FanoutPattern {
   /** Per multicast size: groups of that size, Σ hops, Σ unicast hops. */
-  readonly entries: readonly { multicast: number; scatter: number; hops: number; unicastHops: number }[];
+  readonly entries: GroupEntries;
   /** Groups that still need the parent (all groups when there are no links). */
   readonly groups: number;
   /** Instances served over a link. */
@@ -147,27 +148,9 @@ function groupInstances(tau: readonly number[][], hSize: number, vSize: number, 
       }
     }
   }
-  const groups = new Map<string, number[]>();
-  for (let x = 0; x < n; x++) {
-    if (covered[x] === 1) continue;
-    const key = tau[x].join(',');
-    const g = groups.get(key);
-    if (g) g.push(x);
-    else groups.set(key, [x]);
-  }
-  const bySize = new Map<number, { multicast: number; scatter: number; hops: number; unicastHops: number }>();
-  for (const members of groups.values()) {
-    let e = bySize.get(members.length);
-    if (!e) {
-      e = { multicast: members.length, scatter: 0, hops: 0, unicastHops: 0 };
-      bySize.set(members.length, e);
-    }
-    const h = groupHops(members, hSize, vSize);
-    e.scatter++;
-    e.hops += h.hops;
-    e.unicastHops += h.unicastHops;
-  }
-  return { entries: [...bySize.values()], groups: groups.size, transfers };
+  const rest: number[] = [];
+  for (let x = 0; x < n; x++) if (covered[x] === 0) rest.push(x);
+  return { ...groupByTranslation(rest, (x) => tau[x].join(','), (x) => x, hSize, vSize), transfers };
 }
 
 function makePatterns(ends: readonly number[], steps: readonly Float64Array[], R: number, hSize: number, vSize: number): FanoutPatterns {

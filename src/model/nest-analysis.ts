@@ -166,16 +166,21 @@ interface InstancePattern {
   readonly groups: GroupEntries[];
 }
 
-type GroupEntries = { multicast: number; scatter: number; hops: number; unicastHops: number }[];
+/** Multicast groups by size: how many groups (scatter) and their hops, summed in the groups' order. */
+export type GroupEntries = { multicast: number; scatter: number; hops: number; unicastHops: number }[];
 
-/** Groups of `members` (positions in the pattern) by their translation, with the hops of each group. */
-function groupByTranslation(pattern: { idx: Int32Array; tau: number[][][] }, pv: number, members: Iterable<number>, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
+/**
+ * Groups instances whose deltas are equal (the same translation `keyOf`)
+ * and sums, per group size, the groups and their hops. `ids` are the
+ * instance numbers the mesh routes by.
+ */
+export function groupByTranslation(members: Iterable<number>, keyOf: (x: number) => string, idOf: (x: number) => number, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
   const groups = new Map<string, number[]>();
   for (const x of members) {
-    const key = pattern.tau[pv][x].join(',');
+    const key = keyOf(x);
     const g = groups.get(key);
-    if (g) g.push(pattern.idx[x]);
-    else groups.set(key, [pattern.idx[x]]);
+    if (g) g.push(idOf(x));
+    else groups.set(key, [idOf(x)]);
   }
   const bySize = new Map<number, { multicast: number; scatter: number; hops: number; unicastHops: number }>();
   for (const ids of groups.values()) {
@@ -190,6 +195,23 @@ function groupByTranslation(pattern: { idx: Int32Array; tau: number[][][] }, pv:
     e.unicastHops += h.unicastHops;
   }
   return { entries: [...bySize.values()], groups: groups.size };
+}
+
+/**
+ * Calls `compare(cur, other)` for every pair of mesh neighbours, in the
+ * order Timeloop's link-transfer check visits them (vertical, then
+ * horizontal; positions are v·hSize + h).
+ */
+export function forEachMeshNeighbour(hSize: number, vSize: number, compare: (cur: number, other: number) => void): void {
+  const lin = (h: number, v: number) => v * hSize + h;
+  if (vSize > 1) {
+    for (let h = 0; h < hSize; h++) for (let v = 1; v < vSize; v++) compare(lin(h, v), lin(h, v - 1));
+    for (let h = 0; h < hSize; h++) for (let v = 0; v < vSize - 1; v++) compare(lin(h, v), lin(h, v + 1));
+  }
+  if (hSize > 1) {
+    for (let v = 0; v < vSize; v++) for (let h = 1; h < hSize; h++) compare(lin(h, v), lin(h - 1, v));
+    for (let v = 0; v < vSize; v++) for (let h = 0; h < hSize - 1; h++) compare(lin(h, v), lin(h + 1, v));
+  }
 }
 
 /** The translation u with a + u = b (superficially: the same boxes), or null. */
@@ -812,7 +834,7 @@ class NestAnalysis {
       visits: Int32Array.from(visits),
       tau,
       at,
-      groups: tau.map((_, pv) => groupByTranslation({ idx, tau }, pv, all, h, v).entries),
+      groups: tau.map((_, pv) => groupByTranslation(all, (x) => tau[pv][x].join(','), (x) => idx[x], h, v).entries),
     };
     this.patterns.set(key, pattern);
     return pattern;
@@ -893,18 +915,10 @@ class NestAnalysis {
       covered[x] = 1;
       transfers++;
     };
-    const lin = (h: number, v: number) => v * hSize + h;
-    if (vSize > 1) {
-      for (let h = 0; h < hSize; h++) for (let v = 1; v < vSize; v++) compare(lin(h, v), lin(h, v - 1));
-      for (let h = 0; h < hSize; h++) for (let v = 0; v < vSize - 1; v++) compare(lin(h, v), lin(h, v + 1));
-    }
-    if (hSize > 1) {
-      for (let v = 0; v < vSize; v++) for (let h = 1; h < hSize; h++) compare(lin(h, v), lin(h - 1, v));
-      for (let v = 0; v < vSize; v++) for (let h = 0; h < hSize - 1; h++) compare(lin(h, v), lin(h + 1, v));
-    }
+    forEachMeshNeighbour(hSize, vSize, compare);
     const rest: number[] = [];
     for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
-    const grouped = groupByTranslation(cur, pv, rest, hSize, vSize);
+    const grouped = groupByTranslation(rest, (x) => cur.tau[pv][x].join(','), (x) => cur.idx[x], hSize, vSize);
     const result = { ...grouped, transfers };
     this.coverage.set(key, result);
     return result;
@@ -987,15 +1001,7 @@ class NestAnalysis {
         if (!c[pv].isEmpty() && c[pv].equals(p[pv])) reuse[cur][pv] = true;
       }
     };
-    const lin = (h: number, v: number) => v * hSize + h;
-    if (vSize > 1) {
-      for (let h = 0; h < hSize; h++) for (let v = 1; v < vSize; v++) compare(lin(h, v), lin(h, v - 1));
-      for (let h = 0; h < hSize; h++) for (let v = 0; v < vSize - 1; v++) compare(lin(h, v), lin(h, v + 1));
-    }
-    if (hSize > 1) {
-      for (let v = 0; v < vSize; v++) for (let h = 1; h < hSize; h++) compare(lin(h, v), lin(h - 1, v));
-      for (let v = 0; v < vSize; v++) for (let h = 0; h < hSize - 1; h++) compare(lin(h, v), lin(h + 1, v));
-    }
+    forEachMeshNeighbour(hSize, vSize, compare);
     const transfers = new Array<number>(this.nds).fill(0);
     for (const [idx, delta] of deltas) {
       for (let pv = 0; pv < this.nds; pv++) {
