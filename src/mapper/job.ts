@@ -58,13 +58,13 @@ function prepare(job: MapJob): Prepared | { readonly error: InfeasibleMapspaceEr
   }
 }
 
-function search({ ctx, space }: Prepared, s: MapSettings, share?: SearchShare): SearchResult {
+function search({ ctx, space }: Prepared, s: MapSettings, share?: SearchShare, start?: MapJob['start']): SearchResult {
   if (s.algorithm === 'exhaustive') {
     const partFilter = share ? (k: number, a: number) => (k * 7 + a) % share.workers === share.worker : undefined;
     return exhaustiveSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, partFilter });
   }
   const restartFilter = share ? (r: number) => r % share.workers === share.worker : undefined;
-  return localSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, effort: s.effort, seed: s.seed, restarts: s.restarts, restartFilter });
+  return localSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, effort: s.effort, seed: s.seed, restarts: s.restarts, restartFilter, ...(start ? { start } : {}) });
 }
 
 function finish(job: MapJob, { ctx, space }: Prepared, result: SearchResult, wallMs: number): MapOutcome {
@@ -79,7 +79,7 @@ function mapInSpace(job: MapJob): MapOutcome {
   const prepared = prepare(job);
   if ('error' in prepared) return { status: 'no-map-space', error: prepared.error };
   const t0 = performance.now();
-  const result = search(prepared, job.settings);
+  const result = search(prepared, job.settings, undefined, job.start);
   return finish(job, prepared, result, performance.now() - t0);
 }
 
@@ -105,9 +105,10 @@ function perfectFirst(job: MapJob): { perfect: MapJob; free: (perfect: MapOutcom
   return {
     perfect: { ...job, settings: { ...settings, ...(budgetMs !== undefined ? { budgetMs } : {}) } },
     free: (perfect) => {
-      if (budgetMs === undefined) return job;
+      const seeded = perfect.status === 'mapped' ? { ...job, start: perfect.mapping } : job;
+      if (budgetMs === undefined) return seeded;
       const left = budgetMs - ('search' in perfect ? perfect.search.wallMs : 0);
-      return left > 0 ? { ...job, settings: { ...job.settings, budgetMs: left } } : undefined;
+      return left > 0 ? { ...seeded, settings: { ...seeded.settings, budgetMs: left } } : undefined;
     },
   };
 }
@@ -159,7 +160,7 @@ export function searchShare(job: MapJob, share: SearchShare): SearchResult {
   const prepared = prepare(job);
   // The main thread has prepared the same job before starting the workers.
   if ('error' in prepared) throw prepared.error;
-  return search(prepared, job.settings, share);
+  return search(prepared, job.settings, share, job.start);
 }
 
 /** The `n` most frequent entries of a count table, most frequent first (why splits were cut or candidates rejected). */

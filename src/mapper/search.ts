@@ -592,6 +592,8 @@ export interface LocalSearchOptions extends SearchOptions {
   restarts?: number;
   /** Run only the restarts this accepts (a worker's share). */
   restartFilter?: (restart: number) => boolean;
+  /** One more restart starts from this mapping's factor split and bypass choice, when the space holds them. */
+  start?: Mapping;
 }
 
 /**
@@ -738,6 +740,23 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
     return { allocs: cur, score: curScore };
   };
 
+  /** A mapping's factor split (allocation indices) and bypass choice in this space, if it holds them and they fit. */
+  const startOf = (m: Mapping): { keepIndex: number; allocs: number[] } | null => {
+    const keep = m.levels.map((lv) => lv.keep);
+    const keepIndex = space.keepChoices.findIndex((k) => k.every((row, i) => row.every((x, t) => x === keep[i][t])));
+    if (keepIndex < 0) return null;
+    const allocs: number[] = [];
+    for (let d = 0; d < nd; d++) {
+      const v = space.slots.map((slot) => {
+        const lv = m.levels[slot.level];
+        return slot.spatial ? (lv.spatial?.factors[d] ?? 1) : lv.temporal.factors[d];
+      });
+      const j = index[d].get(key(v));
+      if (j === undefined) return null;
+      allocs.push(j);
+    }
+    return c.fits(allocs, space.keepChoices[keepIndex]) ? { keepIndex, allocs } : null;
+  };
   const greedyStart = (keepIndex: number): number[] | null => {
     const weight = (alloc: number[]) => alloc.reduce((w, f, s) => w + Math.log2(f) * (space.slots[s].spatial ? 1000 : s + 1), 0);
     const order = space.allocations.map((allocs) => [...allocs.keys()].sort((x, y) => weight(allocs[y]) - weight(allocs[x]) || x - y));
@@ -759,13 +778,17 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
     return null;
   };
 
-  for (let r = 0; r < restarts && !c.stop; r++) {
+  // A given start is one more restart after the usual ones, so the search can only do better with it.
+  const seeded = options.start !== undefined ? startOf(options.start) : null;
+  const runs = restarts + (seeded !== null ? 1 : 0);
+  for (let r = 0; r < runs && !c.stop; r++) {
     if (options.restartFilter && !options.restartFilter(r)) continue;
     used = 0;
     c.tag = [r];
     const rng = new Random(seed * 7919 + r);
-    const keepIndex = r < space.keepChoices.length ? r : rng.int(space.keepChoices.length);
-    const start = r < space.keepChoices.length ? greedyStart(keepIndex) : randomStart(keepIndex, rng);
+    const given = r === restarts ? seeded : null;
+    const keepIndex = given?.keepIndex ?? (r < space.keepChoices.length ? r : rng.int(space.keepChoices.length));
+    const start = given?.allocs ?? (r < space.keepChoices.length ? greedyStart(keepIndex) : randomStart(keepIndex, rng));
     if (start === null) continue;
     let best = climb(keepIndex, start);
     while (!exhausted()) {

@@ -5,6 +5,7 @@
  * `expt export --map` — fills its settings here, so that a default changed
  * once changes everywhere (and, through the map tasks' keys, reruns them).
  */
+import type { Mapping } from '../mapping/mapping.ts';
 import type { Architecture } from '../arch/architecture.ts';
 import type { EnergyReferenceTable } from '../arch/energy-table.ts';
 import type { Problem } from '../workload/problem.ts';
@@ -49,6 +50,12 @@ export interface MapJob {
   /** Read against the problem, `maximize_dims` resolved (see `constraintsFor`). */
   readonly constraints: MapspaceConstraints;
   readonly settings: MapSettings;
+  /**
+   * A start for one more restart of the local search: an imperfect job's
+   * imperfect search also climbs from the perfect search's best, instead of
+   * only hoping to find it again.
+   */
+  readonly start?: Mapping;
 }
 
 /** The defaults a study may state for its own searches (see `mapSettings`). */

@@ -245,3 +245,20 @@ test("--imperfect never ends worse than the perfect search: Simba's preset, BERT
   t.deepEqual(imperfect.mapping, perfect.mapping);
   t.true(imperfect.search.warnings.includes('the imperfect search found nothing better than the perfect one'));
 });
+
+test('an imperfect search given the perfect best climbs from it as one more restart: never worse than without it, and better here (Simba preset, BERT-large KTQ)', (t) => {
+  const { problem } = readMapperJob([input('paper-VScores-gemmini-TLD')]);
+  const ktq = { ...problem, bounds: [4096, 64, 4096] };
+  const simba = loadArchitecture('simba');
+  const constraints = presetConstraints(simba, ktq);
+  const ctx = prepareModel(ktq, simba.arch, simba.ert);
+  const perfect = localSearch(new MapSpace(ktq, simba.arch, constraints), ctx, { metrics: ['edp'], effort: 2000 });
+  const space = new MapSpace(ktq, simba.arch, constraints, { imperfect: 'spatial' });
+  const alone = localSearch(space, ctx, { metrics: ['edp'], effort: 2000 });
+  const seeded = localSearch(space, ctx, { metrics: ['edp'], effort: 2000, start: perfect.mapping! });
+  const edp = (r: { energy: number; cycles: number }) => r.energy * r.cycles;
+  t.log(`perfect ${edp(perfect).toExponential(4)}, imperfect alone ${edp(alone).toExponential(4)}, seeded ${edp(seeded).toExponential(4)} (pJ·cycle)`);
+  t.true(edp(seeded) <= edp(alone));
+  t.true(edp(seeded) <= edp(perfect));
+  t.true(edp(seeded) < Math.min(edp(alone), edp(perfect)));
+});
