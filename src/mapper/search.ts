@@ -624,29 +624,33 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   const imperfectSlots = space.slots.map((_, sl) => sl).filter((sl) => (space.imperfectBound[sl] ?? 0) > 1);
   // Imperfect splits of a dimension grouped by what stays when one imperfect
   // loop and one other loop change, sorted by the imperfect loop's factor.
-  const buckets = space.allocations.map(() => null as Map<string, number[]> | null);
-  const bucketKey = (alloc: readonly number[], s1: number, s2: number) => `${s1}|${s2}|${alloc.map((f, i) => (i === s1 || i === s2 ? '*' : f)).join(',')}`;
-  const bucketsOf = (d: number): Map<string, number[]> => {
-    let b = buckets[d];
-    if (b) return b;
-    b = new Map();
-    space.allocations[d].forEach((alloc, j) => {
-      for (const s1 of imperfectSlots) {
-        for (let s2 = 0; s2 < alloc.length; s2++) {
-          if (s2 === s1) continue;
-          const k = bucketKey(alloc, s1, s2);
-          const list = b!.get(k);
-          if (list) list.push(j);
-          else b!.set(k, [j]);
-        }
+  // Built per (dimension, loop pair) on first use, keyed by a hash of the
+  // other loops' factors (checked exactly when read): a dimension of 3072
+  // over Simba's slots has 160,000 imperfect splits.
+  const nSlots = space.slots.length;
+  const pairBuckets = new Map<number, Map<number, number[]>>();
+  const hashExcept = (alloc: readonly number[], s1: number, s2: number) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < alloc.length; i++) if (i !== s1 && i !== s2) h = Math.imul(h ^ alloc[i], 16777619);
+    return h >>> 0;
+  };
+  const bucket = (d: number, alloc: readonly number[], s1: number, s2: number): number[] => {
+    const pair = (d * nSlots + s1) * nSlots + s2;
+    let b = pairBuckets.get(pair);
+    if (!b) {
+      b = new Map();
+      const allocs = space.allocations[d];
+      for (let j = 0; j < allocs.length; j++) {
+        const h = hashExcept(allocs[j], s1, s2);
+        const list = b.get(h);
+        if (list) list.push(j);
+        else b.set(h, [j]);
       }
-    });
-    for (const [k, list] of b) {
-      const s1 = Number(k.slice(0, k.indexOf('|')));
-      list.sort((x, y) => space.allocations[d][x][s1] - space.allocations[d][y][s1] || x - y);
+      for (const list of b.values()) list.sort((x, y) => allocs[x][s1] - allocs[y][s1] || x - y);
+      pairBuckets.set(pair, b);
     }
-    buckets[d] = b;
-    return b;
+    const allocs = space.allocations[d];
+    return (b.get(hashExcept(alloc, s1, s2)) ?? []).filter((j) => allocs[j].every((f, i) => i === s1 || i === s2 || f === alloc[i]));
   };
   const hasImperfect = space.residuals.map((rs) => rs.some((r) => r !== null));
   const neighbours = (d: number, a: number): number[] => {
@@ -661,7 +665,7 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
       for (const s1 of imperfectSlots) {
         for (let s2 = 0; s2 < alloc.length; s2++) {
           if (s2 === s1) continue;
-          const list = bucketsOf(d).get(bucketKey(alloc, s1, s2))!;
+          const list = bucket(d, alloc, s1, s2);
           const at = list.indexOf(a);
           for (const j of [at - 2, at - 1, at + 1, at + 2, list.length - 1]) {
             if (j < 0 || j >= list.length || seen.has(list[j])) continue;
