@@ -17,6 +17,7 @@ import { Random } from '../../src/util/random.ts';
 import { readYamlFile } from '../../src/util/yaml.ts';
 import { convProblem } from '../../src/workload/shapes.ts';
 import type { Architecture } from '../../src/arch/architecture.ts';
+import type { Problem } from '../../src/workload/problem.ts';
 import { goldenCases } from '../helpers/golden.ts';
 
 const architectures: { id: string; arch: Architecture }[] = [];
@@ -45,8 +46,49 @@ function randomConv(rng: Random) {
   });
 }
 
+/**
+ * Any affine projection Timeloop accepts: 2–4 dimensions, dataspaces of 1–3
+ * ranks, each a sum of 1–3 terms with coefficients 1–3, a dimension may
+ * appear in several ranks of one dataspace.
+ */
+function randomAffine(rng: Random): Problem {
+  const nd = 2 + rng.int(3);
+  const names = ['A', 'B', 'C', 'D'].slice(0, nd);
+  const bounds = names.map(() => [1, 2, 3, 4, 5, 6][rng.int(6)]);
+  const dataspaces = ['X', 'Y', 'Z'].map((name, t) => ({
+    name,
+    readWrite: t === 2,
+    projection: Array.from({ length: 1 + rng.int(3) }, () =>
+      Array.from({ length: 1 + rng.int(3) }, () => ({ dimension: rng.int(nd), coefficient: 1 + rng.int(3) })),
+    ),
+  }));
+  return { name: 'random-affine', dimensions: names, bounds, coefficients: {}, dataspaces };
+}
+
 const CHUNKS = 8;
 const PER_CHUNK = 2500;
+const AFFINE_CHUNKS = 4;
+const AFFINE_PER_CHUNK = 5000;
+
+for (let chunk = 0; chunk < AFFINE_CHUNKS; chunk++) {
+  test(`closed form = nest walk on ${AFFINE_PER_CHUNK} random affine problems and mappings (chunk ${chunk + 1}/${AFFINE_CHUNKS})`, (t) => {
+    const rng = new Random(777 + chunk);
+    for (let k = 0; k < AFFINE_PER_CHUNK; k++) {
+      const { arch } = architectures[rng.int(architectures.length)];
+      const problem = randomAffine(rng);
+      const mapping = randomMapping(problem, arch, rng, { spatialBias: 0.2 + 0.5 * rng.next() });
+      const nest = buildLoopNest(problem, arch, mapping);
+      const linkTransfers = rng.next() < 0.9;
+      const walk = analyzeNest(problem, nest, { linkTransfers });
+      const closed = analyzeInClosedForm(problem, nest, { linkTransfers });
+      if (JSON.stringify(closed) !== JSON.stringify(walk)) {
+        t.deepEqual(closed, walk, `mapping #${k} of chunk ${chunk}: ${JSON.stringify({ problem, mapping })}`);
+        return;
+      }
+    }
+    t.pass();
+  });
+}
 
 for (let chunk = 0; chunk < CHUNKS; chunk++) {
   test(`closed form = nest walk on ${PER_CHUNK} random convolution mappings (chunk ${chunk + 1}/${CHUNKS})`, (t) => {
