@@ -68,6 +68,9 @@ export interface SearchResult {
  */
 const PENDING_IMPERFECT = 2;
 
+/** Improving steps a restart may take after its effort (see `settle` in localSearch). */
+const SETTLE_STEPS = 50;
+
 function metricValue(m: Metric, energy: number, cycles: number): number {
   if (m === 'edp') return energy * 1e-12 * cycles;
   if (m === 'energy') return energy;
@@ -718,6 +721,67 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   const isBetter = (a: Score, b: Score) => a !== null && (b === null || better(options.metrics, a.energy, a.cycles, b.energy, b.cycles));
   const exhausted = () => c.stop || used >= quota;
 
+  const spatialSlots = space.slots.map((slot, i) => (slot.spatial ? i : -1)).filter((i) => i >= 0);
+  /**
+   * Swaps at a full fanout: one dimension's factor moves into a spatial slot
+   * while another's moves out of it. Neither move alone is valid (the first
+   * overflows the fanout) or better (the second idles instances), so single
+   * moves cannot reshape a fanout two dimensions share (Simba's PE array,
+   * Eyeriss's columns).
+   */
+  const swapMoves = (cur: readonly number[]): number[][] => {
+    const out: number[][] = [];
+    for (const sl of spatialSlots) {
+      let use = 1;
+      for (let d = 0; d < nd; d++) use *= space.allocations[d][cur[d]][sl];
+      for (let d1 = 0; d1 < nd; d1++) {
+        for (const j1 of neighbours(d1, cur[d1])) {
+          const grow = space.allocations[d1][j1][sl] / space.allocations[d1][cur[d1]][sl];
+          if (grow <= 1 || use * grow <= space.slots[sl].fanout) continue;
+          for (let d2 = 0; d2 < nd; d2++) {
+            if (d2 === d1) continue;
+            for (const j2 of neighbours(d2, cur[d2])) {
+              const shrink = space.allocations[d2][cur[d2]][sl] / space.allocations[d2][j2][sl];
+              if (shrink <= 1 || use * grow > space.slots[sl].fanout * shrink) continue;
+              const cand = cur.slice();
+              cand[d1] = j1;
+              cand[d2] = j2;
+              out.push(cand);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  };
+  /**
+   * After a restart's effort: climbs on from its best with single moves and
+   * swaps until neither improves. It starts where the restart ended, so it
+   * can only improve the restart's result; it is bounded by its steps, not
+   * by the effort.
+   */
+  const settle = (keepIndex: number, from: { allocs: number[]; score: Score }): { allocs: number[]; score: Score } => {
+    let cur = from;
+    for (let step = 0; step < SETTLE_STEPS && !c.stop; step++) {
+      let next: { allocs: number[]; score: Score } | null = null;
+      const consider = (cand: number[]) => {
+        const s = score(keepIndex, cand);
+        if (isBetter(s, (next ?? cur).score)) next = { allocs: cand, score: s };
+      };
+      for (let d = 0; d < nd; d++) {
+        for (const j of neighbours(d, cur.allocs[d])) {
+          const cand = cur.allocs.slice();
+          cand[d] = j;
+          consider(cand);
+        }
+      }
+      for (const cand of swapMoves(cur.allocs)) consider(cand);
+      if (next === null) break;
+      cur = next;
+    }
+    return cur;
+  };
+
   /** Best-improvement hill climb; returns the local optimum reached. */
   const climb = (keepIndex: number, start: number[]): { allocs: number[]; score: Score } => {
     let cur = start.slice();
@@ -807,6 +871,7 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
       const next = climb(keepIndex, kicked);
       if (isBetter(next.score, best.score)) best = next;
     }
+    if (best.score !== null && !c.stop) best = settle(keepIndex, best);
     if (best.score !== null && !c.stop) {
       c.setKeep(space.keepChoices[keepIndex]);
       best.allocs.forEach((a, d) => c.setAllocation(d, a));

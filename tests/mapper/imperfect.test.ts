@@ -230,7 +230,7 @@ if (!bin) {
   });
 }
 
-test("--imperfect never ends worse than the perfect search: Simba's preset, BERT-large KQV, where the imperfect space's search alone ends worse (2.40e7 against 1.26e7 J·cycle at effort 1000)", (t) => {
+test("--imperfect never ends worse than the perfect search, nor than the imperfect space searched alone (Simba's preset, BERT-large KQV, effort 1000)", (t) => {
   const { problem } = readMapperJob([input('paper-KQV-gemmini-TLD')]);
   const simba = loadArchitecture('simba');
   const constraints = presetConstraints(simba, problem);
@@ -240,16 +240,16 @@ test("--imperfect never ends worse than the perfect search: Simba's preset, BERT
   t.is(perfect.status, 'mapped');
   t.is(imperfect.status, 'mapped');
   if (perfect.status !== 'mapped' || imperfect.status !== 'mapped') return;
-  // The imperfect space searched on its own ends worse than the perfect search…
+  // A search of the larger space alone can end worse than the perfect one (it did here before restarts
+  // settled with swaps), so the job searches the perfect space first and climbs from its best in the imperfect one.
   const ctx = prepareModel(problem, simba.arch, simba.ert);
   const alone = localSearch(new MapSpace(problem, simba.arch, constraints, { imperfect: 'spatial' }), ctx, { metrics: ['edp'], effort: 1000 });
-  t.true(alone.energy * 1e-12 * alone.cycles > perfect.evaluation.summary.edp_J_cycle);
-  // …so the job searches the perfect space first and climbs from its best in the imperfect one: never worse.
   t.true(imperfect.evaluation.summary.edp_J_cycle <= perfect.evaluation.summary.edp_J_cycle);
+  t.true(imperfect.evaluation.summary.edp_J_cycle <= alone.energy * 1e-12 * alone.cycles * (1 + 1e-12));
   t.log(`perfect ${perfect.evaluation.summary.edp_J_cycle.toExponential(4)}, imperfect alone ${(alone.energy * 1e-12 * alone.cycles).toExponential(4)}, --imperfect ${imperfect.evaluation.summary.edp_J_cycle.toExponential(4)} J·cycle`);
 });
 
-test('an imperfect search given the perfect best climbs from it as one more restart: never worse than without it, and better here (Simba preset, BERT-large KTQ)', (t) => {
+test('an imperfect search given the perfect best climbs from it as one more restart: never worse than without it (Simba preset, BERT-large KTQ)', (t) => {
   const { problem } = readMapperJob([input('paper-VScores-gemmini-TLD')]);
   const ktq = { ...problem, bounds: [4096, 64, 4096] };
   const simba = loadArchitecture('simba');
@@ -263,5 +263,4 @@ test('an imperfect search given the perfect best climbs from it as one more rest
   t.log(`perfect ${edp(perfect).toExponential(4)}, imperfect alone ${edp(alone).toExponential(4)}, seeded ${edp(seeded).toExponential(4)} (pJ·cycle)`);
   t.true(edp(seeded) <= edp(alone));
   t.true(edp(seeded) <= edp(perfect));
-  t.true(edp(seeded) < Math.min(edp(alone), edp(perfect)));
 });
