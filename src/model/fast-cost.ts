@@ -32,6 +32,11 @@ export class FastCostModel {
   invalidReason = '';
   /** Set when the last mapping needs the general model (imperfect factors). */
   unsupported = false;
+  /**
+   * Mappings handed to the general model so far: imperfect factors, or a
+   * fanout whose histogram has more than MAX_ENTRIES multicast sizes.
+   */
+  fallbacks = 0;
 
   /** Sliding windows take the closed-form analysis's tiles instead of the GEMM formulas below. */
   private readonly axisAligned: boolean;
@@ -393,6 +398,7 @@ export class FastCostModel {
 
   private fallback(): false {
     this.unsupported = true;
+    this.fallbacks++;
     return false;
   }
 
