@@ -16,7 +16,7 @@ import type { Evaluation } from '../model/result.ts';
 import { UserError } from '../util/errors.ts';
 import { InfeasibleMapspaceError, MapSpace } from './mapspace.ts';
 import { parallelSearch, type SearchShare } from './parallel.ts';
-import { better, exhaustiveSearch, localSearch, type SearchResult, type SearchStats } from './search.ts';
+import { better, exhaustiveSearch, localSearch, mergeResults, type SearchResult, type SearchStats } from './search.ts';
 import type { MapJob, MapSettings } from './settings.ts';
 
 
@@ -58,13 +58,13 @@ function prepare(job: MapJob): Prepared | { readonly error: InfeasibleMapspaceEr
   }
 }
 
-function search({ ctx, space }: Prepared, s: MapSettings, share?: SearchShare, start?: MapJob['start']): SearchResult {
+function search({ ctx, space }: Prepared, s: MapSettings, share?: SearchShare, start?: MapJob['start'], fromStart = false): SearchResult {
   if (s.algorithm === 'exhaustive') {
     const partFilter = share ? (k: number, a: number) => (k * 7 + a) % share.workers === share.worker : undefined;
     return exhaustiveSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, partFilter });
   }
   const restartFilter = share ? (r: number) => r % share.workers === share.worker : undefined;
-  return localSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, effort: s.effort, seed: s.seed, restarts: s.restarts, restartFilter, ...(start ? { start } : {}) });
+  return localSearch(space, ctx, { metrics: s.metrics, budgetMs: s.budgetMs, effort: s.effort, seed: s.seed, restarts: s.restarts, restartFilter, ...(start ? { start, fromStart } : {}) });
 }
 
 function finish(job: MapJob, { ctx, space }: Prepared, result: SearchResult, wallMs: number): MapOutcome {
@@ -75,11 +75,38 @@ function finish(job: MapJob, { ctx, space }: Prepared, result: SearchResult, wal
   return { status: 'mapped', mapping: result.mapping, evaluation: evaluated.value, search: report };
 }
 
+/**
+ * The second phase of a perfect local search: its restarts, each kicking
+ * the first phase's best its own way (another seed), with the same effort.
+ * The first phase spreads its effort over bypass choices and starts (one
+ * restart each); this one spends it where the best already is (Simba's
+ * BERT-large KQV: 7.82e6 → 6.94e6 J·cycle). It starts from the merged best,
+ * so the result does not depend on the threads; it keeps the first phase's
+ * mapping on a tie, so it is never worse. Undefined when there is no second
+ * phase: exhaustive or imperfect searches (the latter already climb from the
+ * perfect best), no mapping, or a budget already spent.
+ */
+function secondPhase(job: MapJob, first: SearchResult, elapsedMs: number): MapJob | undefined {
+  const s = job.settings;
+  if (s.algorithm === 'exhaustive' || (s.imperfect !== undefined && s.imperfect !== 'off') || first.mapping === null || first.stats.stoppedByBudget) return undefined;
+  const left = s.budgetMs === undefined ? undefined : s.budgetMs - elapsedMs;
+  if (left !== undefined && left <= 0) return undefined;
+  return { ...job, start: first.mapping, fromStart: true, settings: { ...s, seed: s.seed + 1, ...(left !== undefined ? { budgetMs: left } : {}) } };
+}
+
+function withSecond(metrics: MapSettings['metrics'], first: SearchResult, second: SearchResult | undefined): SearchResult {
+  if (second === undefined) return first;
+  // Tags order the merge's ties: the first phase's come first.
+  return mergeResults(metrics, [{ ...first, tag: [0, ...first.tag] }, { ...second, tag: [1, ...second.tag] }]);
+}
+
 function mapInSpace(job: MapJob): MapOutcome {
   const prepared = prepare(job);
   if ('error' in prepared) return { status: 'no-map-space', error: prepared.error };
   const t0 = performance.now();
-  const result = search(prepared, job.settings, undefined, job.start);
+  const first = search(prepared, job.settings, undefined, job.start);
+  const next = secondPhase(job, first, performance.now() - t0);
+  const result = withSecond(job.settings.metrics, first, next && search(prepared, next.settings, undefined, next.start, true));
   return finish(job, prepared, result, performance.now() - t0);
 }
 
@@ -87,7 +114,9 @@ async function mapInSpaceParallel(job: MapJob, threads: number): Promise<MapOutc
   const prepared = prepare(job);
   if ('error' in prepared) return { status: 'no-map-space', error: prepared.error };
   const t0 = performance.now();
-  const result = await parallelSearch(job, threads);
+  const first = await parallelSearch(job, threads);
+  const next = secondPhase(job, first, performance.now() - t0);
+  const result = withSecond(job.settings.metrics, first, next && (await parallelSearch(next, threads)));
   return finish(job, prepared, result, performance.now() - t0);
 }
 
@@ -160,7 +189,7 @@ export function searchShare(job: MapJob, share: SearchShare): SearchResult {
   const prepared = prepare(job);
   // The main thread has prepared the same job before starting the workers.
   if ('error' in prepared) throw prepared.error;
-  return search(prepared, job.settings, share, job.start);
+  return search(prepared, job.settings, share, job.start, job.fromStart === true);
 }
 
 /** The `n` most frequent entries of a count table, most frequent first (why splits were cut or candidates rejected). */

@@ -597,6 +597,8 @@ export interface LocalSearchOptions extends SearchOptions {
   restartFilter?: (restart: number) => boolean;
   /** One more restart starts from this mapping's factor split and bypass choice, when the space holds them. */
   start?: Mapping;
+  /** Every restart starts from `start` (each kicks it its own way) instead of one more. */
+  fromStart?: boolean;
 }
 
 /**
@@ -848,13 +850,14 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
 
   // A given start is one more restart after the usual ones, so the search can only do better with it.
   const seeded = options.start !== undefined ? startOf(options.start) : null;
-  const runs = restarts + (seeded !== null ? 1 : 0);
+  const fromStart = options.fromStart === true && seeded !== null;
+  const runs = fromStart ? restarts : restarts + (seeded !== null ? 1 : 0);
   for (let r = 0; r < runs && !c.stop; r++) {
     if (options.restartFilter && !options.restartFilter(r)) continue;
     used = 0;
     c.tag = [r];
     const rng = new Random(seed * 7919 + r);
-    const given = r === restarts ? seeded : null;
+    const given = fromStart || r === restarts ? seeded : null;
     const keepIndex = given?.keepIndex ?? (r < space.keepChoices.length ? r : rng.int(space.keepChoices.length));
     const start = given?.allocs ?? (r < space.keepChoices.length ? greedyStart(keepIndex) : randomStart(keepIndex, rng));
     if (start === null) continue;

@@ -56,6 +56,8 @@ export interface MapJob {
    * only hoping to find it again.
    */
   readonly start?: Mapping;
+  /** Every restart starts from `start` (each kicks it its own way), instead of one more restart. */
+  readonly fromStart?: boolean;
 }
 
 /** The defaults a study may state for its own searches (see `mapSettings`). */
