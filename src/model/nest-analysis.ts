@@ -170,9 +170,9 @@ interface InstancePattern {
 export type GroupEntries = { multicast: number; scatter: number; hops: number; unicastHops: number }[];
 
 /**
- * Groups instances whose deltas are equal (the same translation `keyOf`)
- * and sums, per group size, the groups and their hops. `ids` are the
- * instance numbers the mesh routes by.
+ * Groups instances whose deltas are equal (the same translation, `keyOf`)
+ * and sums, per group size, the groups and their hops; `idOf` gives the
+ * instance number the mesh routes by.
  */
 export function groupByTranslation(members: Iterable<number>, keyOf: (x: number) => string, idOf: (x: number) => number, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
   const groups = new Map<string, number[]>();
