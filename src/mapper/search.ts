@@ -68,6 +68,12 @@ export interface SearchResult {
  */
 const PENDING_IMPERFECT = 2;
 
+/**
+ * Imperfect moves: factor pairs tried against the splits' hash index per
+ * lookup, beyond which the two loops' splits are indexed in one pass.
+ */
+const PAIR_PROBES = 1024;
+
 /** Improving steps a restart may take after its effort (see `settle` in localSearch). */
 const SETTLE_STEPS = 50;
 
@@ -627,24 +633,53 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   // Neighbouring splits of each dimension: one prime factor moved between two slots.
   const neighbourCache = space.allocations.map(() => new Map<number, number[]>());
   const imperfectSlots = space.slots.map((_, sl) => sl).filter((sl) => (space.imperfectBound[sl] ?? 0) > 1);
-  // Imperfect splits of a dimension grouped by what stays when one imperfect
-  // loop and one other loop change, sorted by the imperfect loop's factor.
-  // Built per (dimension, loop pair) on first use, keyed by a hash of the
-  // other loops' factors (checked exactly when read): a dimension of 3072
-  // over Simba's slots has 160,000 imperfect splits.
-  const nSlots = space.slots.length;
-  const pairBuckets = new Map<number, Map<number, number[]>>();
-  const hashExcept = (alloc: readonly number[], s1: number, s2: number) => {
+  // Imperfect splits of a dimension that differ from a given one only in an
+  // imperfect loop s1 and one other loop s2, sorted by the imperfect loop's
+  // factor. Found by trying each factor the two loops take anywhere in the
+  // dimension's splits against a hash index of the splits (checked exactly),
+  // not by indexing every pair of loops: a dimension of 3072 over Simba's
+  // slots has 160,000 imperfect splits and a search asks for a few thousand.
+  const fnv = (v: readonly number[]) => {
     let h = 0x811c9dc5;
-    for (let i = 0; i < alloc.length; i++) if (i !== s1 && i !== s2) h = Math.imul(h ^ alloc[i], 16777619);
+    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i], 16777619);
     return h >>> 0;
   };
-  const bucket = (d: number, alloc: readonly number[], s1: number, s2: number): number[] => {
+  const byHash = space.allocations.map(() => null as Map<number, number[]> | null);
+  const slotValues = space.allocations.map(() => null as number[][] | null);
+  const splitsOf = (d: number): { hashes: Map<number, number[]>; values: number[][] } => {
+    let hashes = byHash[d];
+    let values = slotValues[d];
+    if (hashes === null || values === null) {
+      const allocs = space.allocations[d];
+      hashes = new Map();
+      const seen = space.slots.map(() => new Set<number>());
+      for (let j = 0; j < allocs.length; j++) {
+        const h = fnv(allocs[j]);
+        const list = hashes.get(h);
+        if (list) list.push(j);
+        else hashes.set(h, [j]);
+        allocs[j].forEach((f, sl) => seen[sl].add(f));
+      }
+      values = seen.map((set) => [...set].sort((a, b) => a - b));
+      byHash[d] = hashes;
+      slotValues[d] = values;
+    }
+    return { hashes, values };
+  };
+  // Where the two loops take many factors each (a 128-wide crossbar), one pass over the splits per loop pair is cheaper.
+  const nSlots = space.slots.length;
+  const pairBuckets = new Map<number, Map<number, number[]>>();
+  const hashExcept = (v: readonly number[], s1: number, s2: number) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < v.length; i++) if (i !== s1 && i !== s2) h = Math.imul(h ^ v[i], 16777619);
+    return h >>> 0;
+  };
+  const pairBucket = (d: number, alloc: readonly number[], s1: number, s2: number): number[] => {
     const pair = (d * nSlots + s1) * nSlots + s2;
+    const allocs = space.allocations[d];
     let b = pairBuckets.get(pair);
     if (!b) {
       b = new Map();
-      const allocs = space.allocations[d];
       for (let j = 0; j < allocs.length; j++) {
         const h = hashExcept(allocs[j], s1, s2);
         const list = b.get(h);
@@ -654,8 +689,22 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
       for (const list of b.values()) list.sort((x, y) => allocs[x][s1] - allocs[y][s1] || x - y);
       pairBuckets.set(pair, b);
     }
-    const allocs = space.allocations[d];
     return (b.get(hashExcept(alloc, s1, s2)) ?? []).filter((j) => allocs[j].every((f, i) => i === s1 || i === s2 || f === alloc[i]));
+  };
+  const bucket = (d: number, alloc: readonly number[], s1: number, s2: number): number[] => {
+    const { hashes, values } = splitsOf(d);
+    if (values[s1].length * values[s2].length > PAIR_PROBES) return pairBucket(d, alloc, s1, s2);
+    const allocs = space.allocations[d];
+    const v = alloc.slice();
+    const out: number[] = [];
+    for (const f1 of values[s1]) {
+      v[s1] = f1;
+      for (const f2 of values[s2]) {
+        v[s2] = f2;
+        for (const j of hashes.get(fnv(v)) ?? []) if (allocs[j].every((f, i) => f === v[i])) out.push(j);
+      }
+    }
+    return out.sort((x, y) => allocs[x][s1] - allocs[y][s1] || x - y);
   };
   const hasImperfect = space.residuals.map((rs) => rs.some((r) => r !== null));
   const neighbours = (d: number, a: number): number[] => {
@@ -827,9 +876,17 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
     }
     return c.fits(allocs, space.keepChoices[keepIndex]) ? { keepIndex, allocs } : null;
   };
+  // Each dimension's splits, most spatial (then outermost) first: the same for every restart, so sorted once.
+  let greedyOrder: number[][] | null = null;
   const greedyStart = (keepIndex: number): number[] | null => {
-    const weight = (alloc: number[]) => alloc.reduce((w, f, s) => w + Math.log2(f) * (space.slots[s].spatial ? 1000 : s + 1), 0);
-    const order = space.allocations.map((allocs) => [...allocs.keys()].sort((x, y) => weight(allocs[y]) - weight(allocs[x]) || x - y));
+    if (greedyOrder === null) {
+      const weight = (alloc: number[]) => alloc.reduce((w, f, s) => w + Math.log2(f) * (space.slots[s].spatial ? 1000 : s + 1), 0);
+      greedyOrder = space.allocations.map((allocs) => {
+        const w = allocs.map(weight);
+        return [...allocs.keys()].sort((x, y) => w[y] - w[x] || x - y);
+      });
+    }
+    const order = greedyOrder;
     const pick = new Array<number>(nd).fill(0);
     const cur = order.map((o) => o[0]);
     for (let tries = 0; tries < 10_000; tries++) {
