@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../tests/helpers/golden.ts';
+import { STOPPED_BY_BUDGET } from '../src/pipeline/kinds/aggregate.ts';
 
 interface Timed {
   seconds: number;
@@ -84,7 +85,7 @@ function withoutRuntime(file: string, text: string): string {
 /** Cells whose search its time budget cut (the reason column of layers.csv says so). */
 function budgetCut(reports: Map<string, Buffer>): number {
   const csv = reports.get('layers.csv')?.toString('utf8') ?? '';
-  return csv.split('\n').filter((line) => line.includes('search stopped by its time budget')).length;
+  return csv.split('\n').filter((line) => line.includes(STOPPED_BY_BUDGET)).length;
 }
 
 export async function main(argv: string[]): Promise<number> {

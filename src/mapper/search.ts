@@ -639,9 +639,10 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   // dimension's splits against a hash index of the splits (checked exactly),
   // not by indexing every pair of loops: a dimension of 3072 over Simba's
   // slots has 160,000 imperfect splits and a search asks for a few thousand.
-  const fnv = (v: readonly number[]) => {
+  /** FNV-1a over a split's factors, leaving out loops `skip1` and `skip2`. */
+  const fnv = (v: readonly number[], skip1 = -1, skip2 = -1) => {
     let h = 0x811c9dc5;
-    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i], 16777619);
+    for (let i = 0; i < v.length; i++) if (i !== skip1 && i !== skip2) h = Math.imul(h ^ v[i], 16777619);
     return h >>> 0;
   };
   const byHash = space.allocations.map(() => null as Map<number, number[]> | null);
@@ -669,11 +670,7 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
   // Where the two loops take many factors each (a 128-wide crossbar), one pass over the splits per loop pair is cheaper.
   const nSlots = space.slots.length;
   const pairBuckets = new Map<number, Map<number, number[]>>();
-  const hashExcept = (v: readonly number[], s1: number, s2: number) => {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < v.length; i++) if (i !== s1 && i !== s2) h = Math.imul(h ^ v[i], 16777619);
-    return h >>> 0;
-  };
+  const hashExcept = (v: readonly number[], s1: number, s2: number) => fnv(v, s1, s2);
   const pairBucket = (d: number, alloc: readonly number[], s1: number, s2: number): number[] => {
     const pair = (d * nSlots + s1) * nSlots + s2;
     const allocs = space.allocations[d];

@@ -35,6 +35,7 @@ import type { LoopNest } from './loop-nest.ts';
 import { TIME, SPACE_X } from './loop-nest.ts';
 import {
   AccessHistogram,
+  forEachMeshNeighbour,
   groupByTranslation,
   meshSize,
   nestProperties,
@@ -110,18 +111,6 @@ interface FanoutPatterns {
   readonly linked: Map<string, FanoutPattern>;
 }
 
-/** Calls `visit(x, y)` for each instance x and each mesh neighbour y of it, as Timeloop's link check pairs them. */
-function neighbours(n: number, hSize: number, vSize: number, x: number, out: number[]): number {
-  const h = x % hSize;
-  const v = Math.floor(x / hSize);
-  let k = 0;
-  if (vSize > 1 && v >= 1 && x - hSize < n) out[k++] = x - hSize;
-  if (vSize > 1 && v < vSize - 1 && x + hSize < n) out[k++] = x + hSize;
-  if (hSize > 1 && h >= 1 && x - 1 < n) out[k++] = x - 1;
-  if (hSize > 1 && h < hSize - 1 && x + 1 < n) out[k++] = x + 1;
-  return k;
-}
-
 /**
  * Groups the instances of a spatial run by the translation of their delta
  * (`tau`) after taking out those whose mesh neighbour held this delta on the
@@ -133,20 +122,14 @@ function groupInstances(tau: readonly number[][], hSize: number, vSize: number, 
   const covered = new Uint8Array(n);
   let transfers = 0;
   if (shift !== null) {
-    const nb = [0, 0, 0, 0];
-    for (let x = 0; x < n; x++) {
-      const count = neighbours(n, hSize, vSize, x, nb);
-      for (let k = 0; k < count && covered[x] === 0; k++) {
-        const a = tau[x];
-        const b = tau[nb[k]];
-        let match = true;
-        for (let r = 0; r < R && match; r++) if (b[r] - a[r] !== shift[r]) match = false;
-        if (match) {
-          covered[x] = 1;
-          transfers++;
-        }
-      }
-    }
+    forEachMeshNeighbour(hSize, vSize, (x, y) => {
+      if (x >= n || y >= n || covered[x] === 1) return;
+      const a = tau[x];
+      const b = tau[y];
+      for (let r = 0; r < R; r++) if (b[r] - a[r] !== shift[r]) return;
+      covered[x] = 1;
+      transfers++;
+    });
   }
   const rest: number[] = [];
   for (let x = 0; x < n; x++) if (covered[x] === 0) rest.push(x);
@@ -169,13 +152,10 @@ function makePatterns(ends: readonly number[], steps: readonly Float64Array[], R
     tau.push(v);
   }
   const reach = new Float64Array(R);
-  const nb = [0, 0, 0, 0];
-  for (let x = 0; x < count; x++) {
-    const c = neighbours(count, hSize, vSize, x, nb);
-    for (let k = 0; k < c; k++) {
-      for (let r = 0; r < R; r++) reach[r] = Math.max(reach[r], Math.abs(tau[nb[k]][r] - tau[x][r]));
-    }
-  }
+  forEachMeshNeighbour(hSize, vSize, (x, y) => {
+    if (x >= count || y >= count) return;
+    for (let r = 0; r < R; r++) reach[r] = Math.max(reach[r], Math.abs(tau[y][r] - tau[x][r]));
+  });
   return { tau, hSize, vSize, full: groupInstances(tau, hSize, vSize, null), reach, linked: new Map<string, FanoutPattern>() };
 }
 
