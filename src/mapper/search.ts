@@ -77,6 +77,13 @@ const PAIR_PROBES = 1024;
 /** Improving steps a restart may take after its effort (see `settle` in localSearch). */
 const SETTLE_STEPS = 50;
 
+/**
+ * Regroupings of two loops scored per pair at most (the product over
+ * dimensions of the ways to split what the two loops hold); a pair past it
+ * is skipped. Two of Simba's loops holding 4096 × 1024 × 1024 take 2,197.
+ */
+const REGROUP_LIMIT = 4096;
+
 function metricValue(m: Metric, energy: number, cycles: number): number {
   if (m === 'edp') return energy * 1e-12 * cycles;
   if (m === 'energy') return energy;
@@ -803,10 +810,54 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
     return out;
   };
   /**
+   * Regroupings of two loops: every way to redistribute, for all dimensions
+   * at once, the factors that loops s1 and s2 hold between them, the other
+   * loops unchanged (a small exhaustive search around `cur`). Single moves
+   * and swaps change one or two dimensions by one prime; a better tiling of
+   * Simba's BERT-large FF1 or Eyeriss's conv IV moves several dimensions
+   * between two levels at once (a DRAM/GlobalBuffer boundary shifted), which
+   * no sequence of improving single moves reaches. Imperfect splits keep
+   * their dimension as it is.
+   */
+  const regroupMoves = function* (cur: readonly number[]): Generator<number[]> {
+    for (let s1 = 0; s1 < nSlots; s1++) {
+      for (let s2 = s1 + 1; s2 < nSlots; s2++) {
+        const ways: number[][] = [];
+        let combinations = 1;
+        for (let d = 0; d < nd && combinations <= REGROUP_LIMIT; d++) {
+          const alloc = space.allocations[d][cur[d]];
+          const held = alloc[s1] * alloc[s2];
+          const list: number[] = [];
+          if (space.residuals[d][cur[d]] !== null || held === 1) list.push(cur[d]);
+          else {
+            const v = alloc.slice();
+            for (let f = 1; f <= held; f++) {
+              if (held % f !== 0) continue;
+              v[s1] = f;
+              v[s2] = held / f;
+              const j = index[d].get(key(v));
+              if (j !== undefined && space.residuals[d][j] === null) list.push(j);
+            }
+          }
+          ways.push(list);
+          combinations *= list.length;
+        }
+        if (combinations <= 1 || combinations > REGROUP_LIMIT) continue;
+        const at = new Array<number>(nd).fill(0);
+        for (let n = 0; n < combinations; n++) {
+          const cand = ways.map((list, d) => list[at[d]]);
+          if (cand.some((j, d) => j !== cur[d])) yield cand;
+          for (let d = nd - 1; d >= 0 && ++at[d] === ways[d].length; d--) at[d] = 0;
+        }
+      }
+    }
+  };
+  /**
    * After a restart's effort: climbs on from its best with single moves and
-   * swaps until neither improves. It starts where the restart ended, so it
-   * can only improve the restart's result; it is bounded by its steps, not
-   * by the effort.
+   * swaps, then with regroupings of two loops where those find nothing,
+   * until none improves. It starts where the restart ended, so it can only
+   * improve the restart's result; it is bounded by its steps, not by the
+   * effort.
    */
   const settle = (keepIndex: number, from: { allocs: number[]; score: Score }): { allocs: number[]; score: Score } => {
     let cur = from;
@@ -824,6 +875,7 @@ export function localSearch(space: MapSpace, ctx: ModelContext, options: LocalSe
         }
       }
       for (const cand of swapMoves(cur.allocs)) consider(cand);
+      if (next === null) for (const cand of regroupMoves(cur.allocs)) consider(cand);
       if (next === null) break;
       cur = next;
     }
