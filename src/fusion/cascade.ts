@@ -24,6 +24,8 @@ export interface CascadeLayer {
   readonly ert: EnergyReferenceTable;
   /** The layer's own map-space constraints (its preset's); a fusion adds its keep constraints on top. */
   readonly constraints: MapspaceConstraints;
+  /** Times the layer runs in the cascade (the heads of a per-head layer); default 1. Fused layers run equally often. */
+  readonly count?: number;
 }
 
 export interface CascadeLink {
@@ -35,6 +37,8 @@ export interface CascadeLink {
   readonly consumerDataspace: number;
   /** Per rank of the shared tensor: [producer dimension, consumer dimension]. */
   readonly ranks: readonly (readonly [number, number])[];
+  /** Why the link cannot be fused (the consumer reads a slice of the tensor, or runs a different number of times); absent when it can. */
+  readonly unfusable?: string;
 }
 
 export interface Cascade {

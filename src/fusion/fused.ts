@@ -79,6 +79,8 @@ export function physicalLevel(arch: Architecture, i: number): string {
 
 /** Levels (by name) at which a link can be fused: below the outermost, the same memory in both layers' architectures, outermost first. */
 export function fusionLevels(cascade: Cascade, link: CascadeLink): string[] {
+  if (link.unfusable !== undefined) return [];
+  if ((cascade.layers[link.producer].count ?? 1) !== (cascade.layers[link.consumer].count ?? 1)) return [];
   const a = cascade.layers[link.producer].arch;
   const b = cascade.layers[link.consumer].arch;
   return a.storage

@@ -3,31 +3,31 @@
  * Which links to fuse, at which level, and every layer's mapping are
  * chosen together:
  *
- * 1. Each layer's map space is enumerated once per role it can take (alone,
+ * 1. Each layer gets candidate mappings per role it can take (alone,
  *    producing a fused tensor at level X, consuming one, both), under its
- *    constraints with the fused tensors' keeps.
+ *    constraints with the fused tensors' keeps. `enumerate` lists the
+ *    role's whole map space (exact, for small layers); `search` collects
+ *    what the local search scores, then aligns the layers: the fused loops
+ *    of one side's best candidates are imposed on the other side's search.
  * 2. A layer's candidates are grouped by their fused loops (the loops above
  *    X over the shared tensor, in the consumer's dimensions) and pruned to
  *    the Pareto front of energy, cycles and what they reserve at each
- *    shared level: a candidate another beats on all of these can never be
- *    part of a better fused mapping, since the capacity a group needs grows
- *    with each of them.
+ *    level at or below X: a candidate another beats on all of these can
+ *    never be part of a better fused mapping, since the capacity a group
+ *    needs grows with each of them.
  * 3. Candidates with equal fused loops are joined along each group of fused
  *    layers and checked against the shared capacities; groups are chained
  *    by a dynamic program over the cascade keeping the energy–cycles
  *    Pareto front. Not fusing is always one of the choices, so the result
- *    is never worse than the layers mapped alone.
- *
- * The enumeration makes this exact and is meant for layers small enough to
- * enumerate; larger layers need a search that proposes the candidates
- * (not built yet).
+ *    is never worse than the layers mapped alone (by the same search).
  */
 import type { Mapping } from '../mapping/mapping.ts';
+import type { MapspaceConstraints } from '../mapper/constraints.ts';
 import { MapSpace, InfeasibleMapspaceError } from '../mapper/mapspace.ts';
-import { better, exhaustiveSearch, type Metric } from '../mapper/search.ts';
-import { prepareModel } from '../model/evaluate.ts';
+import { better, cloneMapping, exhaustiveSearch, localSearch, type Metric } from '../mapper/search.ts';
+import { evaluateMapping, prepareModel, type ModelContext } from '../model/evaluate.ts';
 import { UserError } from '../util/errors.ts';
-import type { Cascade } from './cascade.ts';
+import type { Cascade, CascadeLink } from './cascade.ts';
 import {
   capacityViolation,
   consumerFusedKey,
@@ -36,18 +36,11 @@ import {
   fusionLevels,
   levelIndex,
   levelUse,
-  physicalLevel,
   producerFusedKey,
   producerViolation,
   withFusedKeeps,
+  type NestLoop,
 } from './fused.ts';
-
-/** A layer's mapping and its cost under the exact model. */
-export interface LayerCandidate {
-  readonly mapping: Mapping;
-  readonly energy: number;
-  readonly cycles: number;
-}
 
 /** Consecutive layers `first..last` fused at `level` (null: one layer alone). */
 export interface FusedGroup {
@@ -58,7 +51,7 @@ export interface FusedGroup {
   readonly mappings: readonly Mapping[];
 }
 
-/** A mapping of the whole cascade: its groups in order, and the sums of the layers' costs. */
+/** A mapping of the whole cascade: its groups in order, and the sums of the layers' costs (each times its count). */
 export interface CascadePoint {
   readonly energy: number;
   readonly cycles: number;
@@ -68,67 +61,105 @@ export interface CascadePoint {
 export interface JointOptions {
   /** What the best point minimizes (default EDP); the front is the same whatever it is. */
   readonly metrics?: readonly Metric[];
-  /** Levels (names) a link may be fused at; default every level both layers have below the outermost. */
+  /** Levels (names) a link may be fused at; default every level both layers share below the outermost. */
   readonly levels?: readonly string[];
-  /** Candidates one layer may enumerate in one role before the search gives up (default 200,000). */
+  /** How candidates are found (default `enumerate`). */
+  readonly candidates?: 'enumerate' | 'search';
+  /** `enumerate`: candidates one layer may have in one role before the search gives up (default 200,000). */
   readonly maxCandidates?: number;
+  /** `search`: effort of each layer's local search per role (default 3000). */
+  readonly effort?: number;
+  /** `search`: fused loops of one side imposed on the other side's search, per link and level (default 4). */
+  readonly align?: number;
+  readonly seed?: number;
+  /**
+   * Mappings offered as candidates of a layer in a role (a layer's best
+   * alone, a study rewrite's fused side): each that keeps the role's rules
+   * joins its pool, so the result is at least as good as any cascade they
+   * make up.
+   */
+  readonly seeds?: readonly { readonly layer: number; readonly role: Role; readonly mapping: Mapping }[];
 }
 
 export interface JointResult {
   readonly best: CascadePoint;
-  /** Energy–cycles Pareto front over every fused mapping of the cascade, by energy. */
+  /** Energy–cycles Pareto front over every fused mapping of the cascade found, by energy. */
   readonly front: readonly CascadePoint[];
   /** The best with no link fused. */
   readonly unfused: CascadePoint;
-  readonly stats: { readonly candidates: number; readonly kept: number; readonly groupsJoined: number };
+  readonly stats: { readonly candidates: number; readonly kept: number; readonly groupsJoined: number; readonly searches: number };
 }
 
 /** A layer's role in a group: the level of its fused input and of its fused output (null: not fused). */
-interface Role {
+export interface Role {
   readonly input: string | null;
   readonly output: string | null;
 }
 
-interface Keyed extends LayerCandidate {
+export interface Candidate {
+  readonly mapping: Mapping;
+  readonly energy: number;
+  readonly cycles: number;
+  /** Fused loops of its input link, in its own dimensions ('' when its input is not fused). */
   readonly inKey: string;
+  /** Fused loops of its output link, in the consumer's dimensions ('' when its output is not fused). */
   readonly outKey: string;
-  /** What it reserves at the levels its group shares, for the pruning. */
+  /** Per level at or below its fusion level: persistent, transient and shared words (see levelUse). */
   readonly use: readonly number[];
 }
 
-/** Enumerates one layer's valid mappings in one role, each with its fused-loop keys. */
-export function enumerateRole(cascade: Cascade, layer: number, role: Role, maxCandidates = 200_000): Keyed[] {
+/** What a layer needs to take a role: its fused links, their levels in its architecture, its constraints. */
+interface RoleSetup {
+  readonly layer: number;
+  readonly role: Role;
+  readonly inLink: CascadeLink | undefined;
+  readonly outLink: CascadeLink | undefined;
+  readonly xIn: number;
+  readonly xOut: number;
+  readonly constraints: MapspaceConstraints;
+  readonly ctx: ModelContext;
+}
+
+function roleSetup(cascade: Cascade, layer: number, role: Role, contexts: Map<number, ModelContext>): RoleSetup {
   const l = cascade.layers[layer];
-  const inLink = layer > 0 ? cascade.links[layer - 1] : undefined;
-  const outLink = layer < cascade.links.length ? cascade.links[layer] : undefined;
-  const fused: { dataspace: number; level: number }[] = [];
+  const inLink = role.input !== null ? cascade.links[layer - 1] : undefined;
+  const outLink = role.output !== null ? cascade.links[layer] : undefined;
   const xIn = role.input === null ? -1 : levelIndex(l.arch, role.input);
   const xOut = role.output === null ? -1 : levelIndex(l.arch, role.output);
-  if (role.input !== null && inLink) fused.push({ dataspace: inLink.consumerDataspace, level: xIn });
-  if (role.output !== null && outLink) fused.push({ dataspace: outLink.producerDataspace, level: xOut });
-  let space: MapSpace;
-  try {
-    space = new MapSpace(l.problem, l.arch, withFusedKeeps(l.constraints, fused), { imperfect: 'off' });
-  } catch (e) {
-    if (e instanceof InfeasibleMapspaceError || e instanceof UserError) return [];
-    throw e;
+  const fused: { dataspace: number; level: number }[] = [];
+  if (inLink) fused.push({ dataspace: inLink.consumerDataspace, level: xIn });
+  if (outLink) fused.push({ dataspace: outLink.producerDataspace, level: xOut });
+  let ctx = contexts.get(layer);
+  if (!ctx) {
+    ctx = prepareModel(l.problem, l.arch, l.ert);
+    contexts.set(layer, ctx);
   }
-  const ctx = prepareModel(l.problem, l.arch, l.ert);
-  const out: Keyed[] = [];
-  exhaustiveSearch(space, ctx, {
-    metrics: ['edp'],
-    visit: (mapping, energy, cycles) => {
-      if (out.length >= maxCandidates) {
-        throw new UserError(`cascade ${cascade.name}: layer ${l.id} has more than ${maxCandidates} mappings in one fusion role, too many to enumerate`);
-      }
-      if (role.input !== null && inLink && consumerViolation(cascade, inLink, mapping, xIn) !== null) return;
-      if (role.output !== null && outLink && producerViolation(cascade, outLink, mapping, xOut) !== null) return;
-      const inKey = role.input !== null && inLink ? consumerFusedKey(inLink, l.problem, mapping, xIn) : '';
-      const outKey = role.output !== null && outLink ? producerFusedKey(outLink, mapping, xOut) : '';
-      out.push({ mapping, energy, cycles, inKey, outKey, use: [] });
-    },
-  });
-  return out;
+  return { layer, role, inLink, outLink, xIn, xOut, constraints: withFusedKeeps(l.constraints, fused), ctx };
+}
+
+const roleKey = (g: number, r: Role) => `${g}|${r.input}|${r.output}`;
+
+/** The candidate a mapping makes in a role (copied), or null when it breaks the role's rules. */
+function candidateOf(cascade: Cascade, s: RoleSetup, mapping: Mapping, energy: number, cycles: number): Candidate | null {
+  const { problem } = cascade.layers[s.layer];
+  if (s.inLink && consumerViolation(cascade, s.inLink, mapping, s.xIn) !== null) return null;
+  if (s.outLink && producerViolation(cascade, s.outLink, mapping, s.xOut) !== null) return null;
+  const inKey = s.inLink ? consumerFusedKey(s.inLink, problem, mapping, s.xIn) : '';
+  const outKey = s.outLink ? producerFusedKey(s.outLink, mapping, s.xOut) : '';
+  const use: number[] = [];
+  const x = s.outLink ? s.xOut : s.xIn;
+  if (x >= 0) {
+    const links = [s.inLink, s.outLink].filter((l): l is CascadeLink => l !== undefined);
+    const count = fusedLoopCount(cascade, links, s.layer, mapping, x);
+    const shared = [...(s.inLink ? [s.inLink.consumerDataspace] : []), ...(s.outLink ? [s.outLink.producerDataspace] : [])];
+    for (let i = x; i < mapping.levels.length; i++) {
+      const u = levelUse(problem, mapping, i, count, i === x ? shared : []);
+      let words = 0;
+      for (const w of u.shared.values()) words += w;
+      use.push(u.persistent, u.transient, words);
+    }
+  }
+  return { mapping: cloneMapping(mapping), energy, cycles, inKey, outKey, use };
 }
 
 /** Whether `a` is at least as good as `b` in every coordinate. */
@@ -146,6 +177,184 @@ export function paretoCandidates<T extends { energy: number; cycles: number; use
   return kept.sort((x, y) => x.i - y.i).map((k) => k.c);
 }
 
+/**
+ * A role's candidates by fused-loop keys. With a cap (the search), each key
+ * keeps its Pareto front as candidates arrive, at most `cap` of them (the
+ * lowest EDP); without, everything (pruned when joined).
+ */
+class Pool {
+  readonly byKey = new Map<string, Candidate[]>();
+  added = 0;
+  constructor(private readonly cap: number | null) {}
+
+  add(c: Candidate): void {
+    this.added++;
+    const key = `${c.inKey}#${c.outKey}`;
+    let list = this.byKey.get(key);
+    if (!list) {
+      list = [];
+      this.byKey.set(key, list);
+    }
+    if (this.cap === null) {
+      list.push(c);
+      return;
+    }
+    const v = [c.energy, c.cycles, ...c.use];
+    const vec = (x: Candidate) => [x.energy, x.cycles, ...x.use];
+    if (list.some((x) => dominates(vec(x), v))) return;
+    const kept = list.filter((x) => !dominates(v, vec(x)));
+    kept.push(c);
+    if (kept.length > this.cap) {
+      kept.sort((a, b) => a.energy * a.cycles - b.energy * b.cycles);
+      kept.length = this.cap;
+    }
+    this.byKey.set(key, kept);
+  }
+
+  all(): Candidate[] {
+    return [...this.byKey.values()].flat();
+  }
+
+  /** Keys of one side ('in' or 'out'), by the lowest EDP of their candidates. */
+  bestKeys(side: 'in' | 'out', n: number): string[] {
+    const best = new Map<string, number>();
+    for (const c of this.all()) {
+      const k = side === 'in' ? c.inKey : c.outKey;
+      const e = c.energy * c.cycles;
+      if (e < (best.get(k) ?? Infinity)) best.set(k, e);
+    }
+    return [...best.entries()]
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([k]) => k);
+  }
+}
+
+function spaceOf(cascade: Cascade, s: RoleSetup, constraints: MapspaceConstraints): MapSpace | null {
+  const l = cascade.layers[s.layer];
+  try {
+    return new MapSpace(l.problem, l.arch, constraints, { imperfect: 'off' });
+  } catch (e) {
+    if (e instanceof InfeasibleMapspaceError || e instanceof UserError) return null;
+    throw e;
+  }
+}
+
+/** Enumerates one layer's valid mappings in one role (exact; for small layers). */
+export function enumerateRole(cascade: Cascade, layer: number, role: Role, maxCandidates = 200_000): Candidate[] {
+  const s = roleSetup(cascade, layer, role, new Map());
+  const pool = new Pool(null);
+  enumerateInto(cascade, s, pool, maxCandidates);
+  return pool.all();
+}
+
+function enumerateInto(cascade: Cascade, s: RoleSetup, pool: Pool, maxCandidates: number): void {
+  const space = spaceOf(cascade, s, s.constraints);
+  if (space === null) return;
+  let seen = 0;
+  exhaustiveSearch(space, s.ctx, {
+    metrics: ['edp'],
+    visit: (mapping, energy, cycles) => {
+      if (++seen > maxCandidates) {
+        throw new UserError(`cascade ${cascade.name}: layer ${cascade.layers[s.layer].id} has more than ${maxCandidates} mappings in one fusion role, too many to enumerate (use candidates: 'search')`);
+      }
+      const c = candidateOf(cascade, s, mapping, energy, cycles);
+      if (c) pool.add(c);
+    },
+  });
+}
+
+/** Parses a fused-loop key back into loops (dimensions as the key has them). */
+function keyLoops(key: string): NestLoop[] {
+  if (key === '') return [];
+  return key.split(' ').map((part) => {
+    const [level, dim, factor] = part.split(':').map(Number);
+    return { level, dim, factor, spatial: false };
+  });
+}
+
+/**
+ * The role's constraints for the search: a producer has no loop above its
+ * fusion level over what its fused output does not walk; `fixed` imposes
+ * fused loops (in this layer's dimensions) above level `x` over the
+ * dataspace `t`: those factors exactly, 1 for its other loops over t there,
+ * and their order outermost.
+ */
+function searchConstraints(cascade: Cascade, s: RoleSetup, fixed?: { loops: readonly NestLoop[]; x: number; t: number }): MapspaceConstraints {
+  const { problem } = cascade.layers[s.layer];
+  const walks = (t: number, d: number) => problem.dataspaces[t].projection.some((r) => r.some((term) => term.dimension === d));
+  const levels = s.constraints.levels.map((lc, j) => {
+    const temporal = { ...lc.temporal, exact: lc.temporal.exact.slice(), suffix: lc.temporal.suffix.slice() };
+    const spatial = { ...lc.spatial, exact: lc.spatial.exact.slice() };
+    if (s.outLink && j < s.xOut) {
+      problem.dimensions.forEach((_, d) => {
+        if (walks(s.outLink!.producerDataspace, d)) return;
+        temporal.exact[d] = 1;
+        spatial.exact[d] = 1;
+      });
+    }
+    if (fixed && j < fixed.x) {
+      const here = fixed.loops.filter((l) => l.level === j);
+      problem.dimensions.forEach((_, d) => {
+        if (walks(fixed.t, d)) temporal.exact[d] = here.find((l) => l.dim === d)?.factor ?? 1;
+      });
+      temporal.suffix = here.map((l) => l.dim).reverse();
+    }
+    return { ...lc, temporal, spatial };
+  });
+  return { ...s.constraints, levels };
+}
+
+function searchInto(cascade: Cascade, s: RoleSetup, pool: Pool, options: JointOptions, fixed?: { loops: readonly NestLoop[]; x: number; t: number }): boolean {
+  const space = spaceOf(cascade, s, searchConstraints(cascade, s, fixed));
+  if (space === null) return false;
+  localSearch(space, s.ctx, {
+    metrics: options.metrics ?? ['edp'],
+    effort: options.effort ?? 3000,
+    seed: options.seed ?? 1,
+    restarts: 4,
+    visit: (mapping, energy, cycles) => {
+      const c = candidateOf(cascade, s, mapping, energy, cycles);
+      if (c) pool.add(c);
+    },
+  });
+  return true;
+}
+
+/** Every valid fused mapping of group `first..last` at `level` (null: one layer alone) from the pools, its front kept. */
+function groupFront(cascade: Cascade, first: number, last: number, level: string | null, pools: Map<string, Pool>, stats: { kept: number; groupsJoined: number }): CascadePoint[] {
+  const role = (g: number): Role => ({ input: level !== null && g > first ? level : null, output: level !== null && g < last ? level : null });
+  const links = cascade.links.slice(first, last);
+  const layers = Array.from({ length: last - first + 1 }, (_, k) => first + k);
+  const pruned = layers.map((g) => {
+    const pool = pools.get(roleKey(g, role(g)));
+    const kept = pool ? [...pool.byKey.values()].flatMap((list) => paretoCandidates(list)) : [];
+    stats.kept += kept.length;
+    return kept;
+  });
+  const points: CascadePoint[] = [];
+  const chosen: Candidate[] = [];
+  const mappings: Mapping[] = [];
+  const join = (k: number, energy: number, cycles: number) => {
+    if (k === pruned.length) {
+      stats.groupsJoined++;
+      if (level !== null && capacityViolation(cascade, layers, links, level, mappings) !== null) return;
+      points.push({ energy, cycles, groups: [{ first, last, level, mappings: chosen.map((c) => c.mapping) }] });
+      return;
+    }
+    const count = cascade.layers[first + k].count ?? 1;
+    for (const c of pruned[k]) {
+      if (k > 0 && c.inKey !== chosen[k - 1].outKey) continue;
+      chosen[k] = c;
+      mappings[first + k] = c.mapping;
+      join(k + 1, energy + count * c.energy, cycles + count * c.cycles);
+    }
+    chosen.length = k;
+  };
+  join(0, 0, 0);
+  return paretoPoints(points);
+}
+
 /** The energy–cycles Pareto front of cascade points, by energy (first of equals kept). */
 export function paretoPoints(points: readonly CascadePoint[]): CascadePoint[] {
   const sorted = points.map((p, i) => ({ p, i })).sort((x, y) => x.p.energy - y.p.energy || x.p.cycles - y.p.cycles || x.i - y.i);
@@ -160,114 +369,97 @@ export function paretoPoints(points: readonly CascadePoint[]): CascadePoint[] {
   return out;
 }
 
-/** Every valid fused mapping of group `first..last` at `level` (null: one layer alone), its front kept. */
-function groupFront(cascade: Cascade, first: number, last: number, level: string | null, roles: Map<string, Keyed[]>, stats: { kept: number; groupsJoined: number }): CascadePoint[] {
-  const role = (g: number): Role => ({ input: level !== null && g > first ? level : null, output: level !== null && g < last ? level : null });
-  const links = cascade.links.slice(first, last);
-  const layers = Array.from({ length: last - first + 1 }, (_, k) => first + k);
-  // Levels whose capacity the group shares (by name): the use vectors the pruning compares.
-  const shared: string[] = [];
-  if (level !== null) {
-    for (const g of layers) {
-      const arch = cascade.layers[g].arch;
-      for (let i = levelIndex(arch, level); i < arch.storage.length; i++) if (!shared.includes(physicalLevel(arch, i))) shared.push(physicalLevel(arch, i));
-    }
-  }
-  const pruned = layers.map((g) => {
-    const r = role(g);
-    const all = roles.get(`${g}|${r.input}|${r.output}`) ?? [];
-    const withUse = all.map((c) => {
-      if (level === null) return c;
-      const arch = cascade.layers[g].arch;
-      const x = levelIndex(arch, level);
-      const mine = links.flatMap((l) => (l.producer === g ? [l.producerDataspace] : l.consumer === g ? [l.consumerDataspace] : []));
-      const count = fusedLoopCount(cascade, links, g, c.mapping, x);
-      const use = shared.flatMap((key) => {
-        const i = arch.storage.findIndex((_, j) => physicalLevel(arch, j) === key);
-        if (i < x) return [0, 0, 0];
-        const u = levelUse(cascade.layers[g].problem, c.mapping, i, count, i === x ? mine : []);
-        let shared = 0;
-        for (const w of u.shared.values()) shared += w;
-        return [u.persistent, u.transient, shared];
-      });
-      return { ...c, use };
-    });
-    // Prune within each pair of keys: only candidates with the same fused loops compete.
-    const byKeys = new Map<string, Keyed[]>();
-    for (const c of withUse) {
-      const k = `${c.inKey}#${c.outKey}`;
-      const list = byKeys.get(k);
-      if (list) list.push(c);
-      else byKeys.set(k, [c]);
-    }
-    const kept = [...byKeys.values()].flatMap((list) => paretoCandidates(list));
-    stats.kept += kept.length;
-    return kept;
-  });
-  const points: CascadePoint[] = [];
-  const chosen: Keyed[] = [];
-  const join = (k: number, energy: number, cycles: number) => {
-    if (k === pruned.length) {
-      stats.groupsJoined++;
-      const mappings = chosen.map((c) => c.mapping);
-      const all = cascade.layers.map((_, g) => (g >= first && g <= last ? mappings[g - first] : chosen[0].mapping));
-      if (level !== null && capacityViolation(cascade, layers, links, level, all) !== null) return;
-      points.push({ energy, cycles, groups: [{ first, last, level, mappings }] });
-      return;
-    }
-    for (const c of pruned[k]) {
-      if (k > 0 && c.inKey !== chosen[k - 1].outKey) continue;
-      chosen[k] = c;
-      join(k + 1, energy + c.energy, cycles + c.cycles);
-    }
-    chosen.length = k;
-  };
-  join(0, 0, 0);
-  return paretoPoints(points);
-}
-
 /**
- * The joint search (see the file's comment). Throws a UserError when a
- * layer has too many mappings to enumerate.
+ * The joint search (see the file's comment). With `enumerate`, throws a
+ * UserError when a layer has too many mappings to list.
  */
 export function jointSearch(cascade: Cascade, options: JointOptions = {}): JointResult {
   const metrics = options.metrics ?? ['edp'];
+  const mode = options.candidates ?? 'enumerate';
   const n = cascade.layers.length;
   const levelsOf = (link: number) => fusionLevels(cascade, cascade.links[link]).filter((name) => options.levels === undefined || options.levels.includes(name));
-  // Every role any group can give a layer.
-  const roles = new Map<string, Keyed[]>();
-  let candidates = 0;
-  const need = (g: number, r: Role) => {
-    const k = `${g}|${r.input}|${r.output}`;
-    if (roles.has(k)) return;
-    const list = enumerateRole(cascade, g, r, options.maxCandidates);
-    candidates += list.length;
-    roles.set(k, list);
-  };
   const groupLevels = (first: number, last: number): (string | null)[] => {
     if (first === last) return [null];
     let common = levelsOf(first);
     for (let k = first + 1; k < last; k++) common = common.filter((x) => levelsOf(k).includes(x));
     return common;
   };
+  const contexts = new Map<number, ModelContext>();
+  const pools = new Map<string, Pool>();
+  const setups = new Map<string, RoleSetup>();
+  let searches = 0;
+  const need = (g: number, r: Role) => {
+    const k = roleKey(g, r);
+    if (pools.has(k)) return;
+    const s = roleSetup(cascade, g, r, contexts);
+    const pool = new Pool(mode === 'search' ? 16 : null);
+    if (mode === 'search') searches += searchInto(cascade, s, pool, options) ? 1 : 0;
+    else enumerateInto(cascade, s, pool, options.maxCandidates ?? 200_000);
+    setups.set(k, s);
+    pools.set(k, pool);
+  };
+  const roleIn = (first: number, last: number, level: string | null, g: number): Role => ({
+    input: level !== null && g > first ? level : null,
+    output: level !== null && g < last ? level : null,
+  });
   for (let first = 0; first < n; first++) {
     for (let last = first; last < n; last++) {
-      for (const level of groupLevels(first, last)) {
-        for (let g = first; g <= last; g++) need(g, { input: level !== null && g > first ? level : null, output: level !== null && g < last ? level : null });
+      for (const level of groupLevels(first, last)) for (let g = first; g <= last; g++) need(g, roleIn(first, last, level, g));
+    }
+  }
+  for (const seed of options.seeds ?? []) {
+    need(seed.layer, seed.role);
+    const s = setups.get(roleKey(seed.layer, seed.role))!;
+    const r = evaluateMapping(s.ctx, seed.mapping);
+    if (!r.ok) continue;
+    const c = candidateOf(cascade, s, seed.mapping, r.value.summary.energy_pJ, r.value.summary.cycles);
+    if (c) pools.get(roleKey(seed.layer, seed.role))!.add(c);
+  }
+  if (mode === 'search') {
+    // Align each fused link: the producer's best fused loops imposed on the consumer's search, and the other way round.
+    const aligned = new Set<string>();
+    const k = options.align ?? 4;
+    for (const [key, s] of setups) {
+      if (s.inLink) {
+        const producerRoles = [...setups.values()].filter((p) => p.layer === s.layer - 1 && p.role.output === s.role.input);
+        for (const p of producerRoles) {
+          for (const outKey of pools.get(roleKey(p.layer, p.role))!.bestKeys('out', k)) {
+            const tag = `${key}<${outKey}`;
+            if (aligned.has(tag)) continue;
+            aligned.add(tag);
+            searches += searchInto(cascade, s, pools.get(key)!, options, { loops: keyLoops(outKey), x: s.xIn, t: s.inLink.consumerDataspace }) ? 1 : 0;
+          }
+        }
+      }
+      if (s.outLink) {
+        const link = s.outLink;
+        const toProducer = new Map(link.ranks.map(([p, c]) => [c, p]));
+        const consumerRoles = [...setups.values()].filter((c) => c.layer === s.layer + 1 && c.role.input === s.role.output);
+        for (const c of consumerRoles) {
+          for (const inKey of pools.get(roleKey(c.layer, c.role))!.bestKeys('in', k)) {
+            const tag = `${key}>${inKey}`;
+            if (aligned.has(tag)) continue;
+            aligned.add(tag);
+            const loops = keyLoops(inKey).map((l) => ({ ...l, dim: toProducer.get(l.dim) ?? -1 }));
+            searches += searchInto(cascade, s, pools.get(key)!, options, { loops, x: s.xOut, t: link.producerDataspace }) ? 1 : 0;
+          }
+        }
       }
     }
   }
-  const stats = { candidates, kept: 0, groupsJoined: 0 };
+  let candidates = 0;
+  for (const p of pools.values()) candidates += p.added;
+  const stats = { candidates, kept: 0, groupsJoined: 0, searches };
   // fronts[k]: the front of the first k layers.
   const fronts: CascadePoint[][] = [[{ energy: 0, cycles: 0, groups: [] }]];
   const unfusedFronts: CascadePoint[][] = [[{ energy: 0, cycles: 0, groups: [] }]];
   const groupFronts = new Map<string, CascadePoint[]>();
   const front = (first: number, last: number, level: string | null) => {
-    const k = `${first}|${last}|${level}`;
-    let f = groupFronts.get(k);
+    const key = `${first}|${last}|${level}`;
+    let f = groupFronts.get(key);
     if (!f) {
-      f = groupFront(cascade, first, last, level, roles, stats);
-      groupFronts.set(k, f);
+      f = groupFront(cascade, first, last, level, pools, stats);
+      groupFronts.set(key, f);
     }
     return f;
   };
@@ -284,7 +476,7 @@ export function jointSearch(cascade: Cascade, options: JointOptions = {}): Joint
   const pick = (points: readonly CascadePoint[]): CascadePoint => {
     let best: CascadePoint | null = null;
     for (const p of points) if (best === null || better(metrics, p.energy, p.cycles, best.energy, best.cycles)) best = p;
-    if (best === null) throw new UserError(`cascade ${cascade.name}: no layer has a valid mapping alone`);
+    if (best === null) throw new UserError(`cascade ${cascade.name}: some layer has no valid mapping alone`);
     return best;
   };
   return { best: pick(fronts[n]), front: fronts[n], unfused: pick(unfusedFronts[n]), stats };

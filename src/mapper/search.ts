@@ -25,9 +25,9 @@ export interface SearchOptions {
   /** Record when the best EDP first reaches this value (J·cycle), for benchmarks. */
   targetEdp?: number;
   /**
-   * Called with every valid perfect candidate the search scores (a copy of
-   * the mapping and its cost): the joint fusion search enumerates a small
-   * layer's map space with it.
+   * Called with every valid perfect candidate the search scores and its
+   * cost: the joint fusion search collects candidates with it. The mapping
+   * is the search's own and changes after the call: copy what you keep.
    */
   visit?: (mapping: Mapping, energy: number, cycles: number) => void;
 }
@@ -391,7 +391,7 @@ class Candidates {
     const r = this.evaluate();
     if (!r.ok) return null;
     this.stats.valid++;
-    if (!surrogate && this.options.visit) this.options.visit(cloneMapping(this.mapping), r.energy, r.cycles);
+    if (!surrogate && this.options.visit) this.options.visit(this.mapping, r.energy, r.cycles);
     if (surrogate) {
       this.offerImperfect(r.energy, r.cycles);
     } else if (this.best === null || better(this.options.metrics, r.energy, r.cycles, this.bestEnergy, this.bestCycles)) {
