@@ -17,8 +17,9 @@
  *   reading it. Spatial loops above X spread a tile over X's instances and
  *   may differ (the study's NO sees Gemmini's 16 accumulator rows as one
  *   array);
- * - the capacity of every level both layers use at or below X is shared
- *   (see {@link capacityViolation}).
+ * - the capacity of every bounded memory both layers use is shared (see
+ *   {@link capacityViolation}; {@link physicalLevel} says which levels of
+ *   two architectures are one memory).
  * Each layer's part stays a mapping of its own, evaluated by the exact
  * model alone: a fused cascade costs the sum of its layers.
  *
@@ -187,11 +188,13 @@ export interface LevelUse {
 }
 
 /**
- * A layer's use of level `i`, in words over all its instances. A tile kept
- * at i is reused across a step of an outer loop when the step and every
- * loop inside it above i leave the tile unchanged (the loops do not walk the
- * dataspace); if such a loop is one of the fused loops, the tile survives
- * the other layers' turns in Timeloop's count, so it must hold its room.
+ * A layer's use of level `i`, in words over all its instances. A tile held
+ * at i must keep its room while the other layers run when a fused loop
+ * steps during its life: a fused loop at or below i (above the fusion
+ * level, a level's tile outlives the fused loops inside it), or a fused
+ * loop above i whose step, with every loop inside it above i, leaves the
+ * tile unchanged (the loops do not walk the dataspace), since Timeloop then
+ * counts no refill.
  * The fused loops are the layer's `fusedLoopCount` outermost temporal loops
  * (see {@link fusedLoopCount}); `sharedDataspaces` are its fused tensors at i.
  */
@@ -210,6 +213,11 @@ export function levelUse(problem: Problem, mapping: Mapping, i: number, fusedLoo
   }
   // The fused loops are the outermost ones (see fusedLoopCount).
   const outer = loopsAbove(mapping, i).filter((l) => !l.spatial);
+  const fused = loopsAbove(mapping, mapping.levels.length)
+    .filter((l) => !l.spatial)
+    .slice(0, fusedLoopCount);
+  // A fused loop at or below level i runs inside the life of every tile of i: the other layers take turns while it is held.
+  const turnsInside = fused.some((l) => l.level >= i);
   let persistent = 0;
   let transient = 0;
   const shared = new Map<number, number>();
@@ -232,7 +240,7 @@ export function levelUse(problem: Problem, mapping: Mapping, i: number, fusedLoo
       if (relevant(problem, t, l.dim)) walker = k;
     });
     const reusedAcrossTurns = outer.some((_, k) => k > walker && k < fusedLoopCount);
-    if (reusedAcrossTurns) persistent += words;
+    if (turnsInside || reusedAcrossTurns) persistent += words;
     else transient += words;
   });
   return { persistent, transient, shared };
@@ -264,17 +272,18 @@ function levelCapacity(arch: Architecture, i: number): number {
 /**
  * Why a group of fused layers does not fit (null: it fits). `group` lists
  * layer indices (consecutive, linked), `links` the fused links between
- * them, all at level `levelName`. For every memory at or below it that two
- * or more of the layers use ({@link physicalLevel}), the persistent tiles of all of them, the
+ * them, all at level `levelName`. For every bounded memory that two or
+ * more of the layers use ({@link physicalLevel}), the persistent tiles of all of them, the
  * shared tiles (once per link) and the largest transient use of one layer
  * must fit the smallest capacity any of them gives the level.
  */
 export function capacityViolation(cascade: Cascade, group: readonly number[], links: readonly CascadeLink[], levelName: string, mappings: readonly Mapping[]): string | null {
-  // The memories at or below the fusion level, and the layers that use each.
+  // The bounded memories, and the layers that use each.
   const users = new Map<string, number[]>();
   for (const g of group) {
     const arch = cascade.layers[g].arch;
-    for (let i = levelIndex(arch, levelName); i < arch.storage.length; i++) {
+    for (let i = 0; i < arch.storage.length; i++) {
+      if (arch.storage[i].sizeWords === null) continue;
       const key = physicalLevel(arch, i);
       const list = users.get(key);
       if (list) list.push(g);

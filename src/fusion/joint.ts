@@ -12,7 +12,7 @@
  * 2. A layer's candidates are grouped by their fused loops (the loops above
  *    X over the shared tensor, in the consumer's dimensions) and pruned to
  *    the Pareto front of energy, cycles and what they reserve at each
- *    level at or below X: a candidate another beats on all of these can
+ *    level: a candidate another beats on all of these can
  *    never be part of a better fused mapping, since the capacity a group
  *    needs grows with each of them.
  * 3. Candidates with equal fused loops are joined along each group of fused
@@ -104,7 +104,7 @@ export interface Candidate {
   readonly inKey: string;
   /** Fused loops of its output link, in the consumer's dimensions ('' when its output is not fused). */
   readonly outKey: string;
-  /** Per level at or below its fusion level: persistent, transient and shared words (see levelUse). */
+  /** Per level of its architecture: persistent, transient and shared words (see levelUse). */
   readonly use: readonly number[];
 }
 
@@ -152,7 +152,7 @@ function candidateOf(cascade: Cascade, s: RoleSetup, mapping: Mapping, energy: n
     const links = [s.inLink, s.outLink].filter((l): l is CascadeLink => l !== undefined);
     const count = fusedLoopCount(cascade, links, s.layer, mapping, x);
     const shared = [...(s.inLink ? [s.inLink.consumerDataspace] : []), ...(s.outLink ? [s.outLink.producerDataspace] : [])];
-    for (let i = x; i < mapping.levels.length; i++) {
+    for (let i = 0; i < mapping.levels.length; i++) {
       const u = levelUse(problem, mapping, i, count, i === x ? shared : []);
       let words = 0;
       for (const w of u.shared.values()) words += w;
