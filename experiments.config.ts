@@ -23,7 +23,7 @@ export default defineConfig({
       models: ['bert-base', 'bert-large', 'gpt2-small'],
       layers: ['KQV', 'KTQ', 'softmax', 'VScores', 'Out', 'layernorm', 'FF1', 'FF2'],
       architectures: ['gemmini', 'pim'],
-      fusion: ['none', 'DRAM', 'Accumulator', 'Registers', 'shared_glb', 'scratchpad'],
+      fusion: ['none', 'DRAM', 'Accumulator', 'Registers', 'shared_glb', 'scratchpad', 'joint'],
       fusedPairs: [
         ['KTQ', 'softmax'],
         ['Out', 'layernorm'],

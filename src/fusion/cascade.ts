@@ -26,6 +26,12 @@ export interface CascadeLayer {
   readonly constraints: MapspaceConstraints;
   /** Times the layer runs in the cascade (the heads of a per-head layer); default 1. Fused layers run equally often. */
   readonly count?: number;
+  /**
+   * Dimensions no fused loop may split: a normalization op's column (E),
+   * whose later sweeps need the earlier ones over the whole column (the
+   * softmax's sum, the layernorm's mean and variance).
+   */
+  readonly whole?: readonly number[];
 }
 
 export interface CascadeLink {

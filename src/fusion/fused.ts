@@ -17,6 +17,8 @@
  *   reading it. Spatial loops above X spread a tile over X's instances and
  *   may differ (the study's NO sees Gemmini's 16 accumulator rows as one
  *   array);
+ * - no fused loop splits what a layer needs whole (a normalization op's
+ *   column: CascadeLayer.whole);
  * - the capacity of every bounded memory both layers use is shared (see
  *   {@link capacityViolation}; {@link physicalLevel} says which levels of
  *   two architectures are one memory).
@@ -147,7 +149,15 @@ export function producerViolation(cascade: Cascade, link: CascadeLink, mapping: 
   for (const l of loopsAbove(mapping, x)) {
     if (!relevant(problem, t, l.dim)) return `${problem.name} has a loop over ${problem.dimensions[l.dim]} above the fusion level`;
   }
-  return imperfectAbove(mapping, x) ? `${problem.name} has an imperfect loop above the fusion level` : null;
+  return splitsWhole(cascade, link.producer, mapping, x) ?? (imperfectAbove(mapping, x) ? `${problem.name} has an imperfect loop above the fusion level` : null);
+}
+
+/** Why a fused loop of a layer splits a dimension it needs whole (null: none does). */
+function splitsWhole(cascade: Cascade, layer: number, mapping: Mapping, x: number): string | null {
+  const { problem, whole } = cascade.layers[layer];
+  if (!whole || whole.length === 0) return null;
+  const l = loopsAbove(mapping, x).find((loop) => !loop.spatial && whole.includes(loop.dim));
+  return l ? `${problem.name} needs ${problem.dimensions[l.dim]} whole below the fusion level (its sweeps)` : null;
 }
 
 /** Why the consumer's mapping cannot be the consuming side (null: it can). Its fused loops are matched by key. */
@@ -165,7 +175,7 @@ export function consumerViolation(cascade: Cascade, link: CascadeLink, mapping: 
     if (!relevant(problem, t, l.dim)) other = true;
     else if (other) return `${problem.name} has a loop over ${problem.dimensions[l.dim]} above the fusion level inside a loop that does not walk ${name}`;
   }
-  return imperfectAbove(mapping, x) ? `${problem.name} has an imperfect loop above the fusion level` : null;
+  return splitsWhole(cascade, link.consumer, mapping, x) ?? (imperfectAbove(mapping, x) ? `${problem.name} has an imperfect loop above the fusion level` : null);
 }
 
 function imperfectAbove(mapping: Mapping, x: number): boolean {

@@ -275,7 +275,8 @@ function keyLoops(key: string): NestLoop[] {
 
 /**
  * The role's constraints for the search: a producer has no loop above its
- * fusion level over what its fused output does not walk; `fixed` imposes
+ * fusion level over what its fused output does not walk, no layer a loop
+ * there over what it needs whole; `fixed` imposes
  * fused loops (in this layer's dimensions) above level `x` over the
  * dataspace `t`: those factors exactly, 1 for its other loops over t there,
  * and their order outermost.
@@ -293,6 +294,8 @@ function searchConstraints(cascade: Cascade, s: RoleSetup, fixed?: { loops: read
         spatial.exact[d] = 1;
       });
     }
+    const x = Math.max(s.xIn, s.xOut);
+    if (j < x) for (const d of cascade.layers[s.layer].whole ?? []) temporal.exact[d] = 1;
     if (fixed && j < fixed.x) {
       const here = fixed.loops.filter((l) => l.level === j);
       problem.dimensions.forEach((_, d) => {

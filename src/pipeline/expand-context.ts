@@ -33,6 +33,8 @@ export interface Sink {
   cell(spec: TaskSpec, field: string): void;
   /** A fused-pair cell. */
   pair(spec: TaskSpec, field: string): void;
+  /** A block fused jointly (a `joint-block` task). */
+  joint(spec: TaskSpec, field: string): void;
 }
 
 export class ExpandContext {

@@ -55,6 +55,8 @@ export interface ExperimentTasks {
   cells: Cell[];
   /** The fused-pair cells (one `fused-pair` task each). */
   pairs: Cell[];
+  /** The blocks fused jointly (one `joint-block` task each). */
+  joints: Cell[];
   /** Id of the experiment's aggregate task. */
   aggregate: string;
 }
@@ -79,6 +81,7 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
     const def = loaded.config.experiments[name];
     const cells: Cell[] = [];
     const pairs: Cell[] = [];
+    const joints: Cell[] = [];
     const push = (spec: TaskSpec, field: string, into: Cell[]) => {
       const prev = seen.get(spec.id);
       if (prev) throw new UserError(`two cells of experiment '${name}' have the same labels (${spec.id}); tell them apart with a different variant`, loaded.displayFile, field);
@@ -86,18 +89,18 @@ export function expandConfig(loaded: LoadedConfig, names: readonly string[] = []
       specs.push(spec);
       into.push({ task: spec.id, meta: spec.meta });
     };
-    const sink: Sink = { cell: (spec, field) => push(spec, field, cells), pair: (spec, field) => push(spec, field, pairs) };
+    const sink: Sink = { cell: (spec, field) => push(spec, field, cells), pair: (spec, field) => push(spec, field, pairs), joint: (spec, field) => push(spec, field, joints) };
     if (def.sweep !== undefined || def.crossArch !== undefined) {
       const aggregate = def.sweep !== undefined ? expandSweep(ctx, name, def, sink) : expandCrossArch(ctx, name, def, sink);
       specs.push(aggregate);
-      experiments.push({ name, description: def.description, study: aggregate.kind as StudyKind, cells, pairs, aggregate: aggregate.id });
+      experiments.push({ name, description: def.description, study: aggregate.kind as StudyKind, cells, pairs, joints, aggregate: aggregate.id });
       continue;
     }
     expandJobs(ctx, name, def, sink);
     expandMatrix(ctx, name, def, sink);
-    const aggregate = aggregateSpec(ctx, name, cells, pairs);
+    const aggregate = aggregateSpec(ctx, name, cells, pairs, joints);
     specs.push(aggregate);
-    experiments.push({ name, description: def.description, cells, pairs, aggregate: aggregate.id });
+    experiments.push({ name, description: def.description, cells, pairs, joints, aggregate: aggregate.id });
   }
   return { specs, experiments };
 }

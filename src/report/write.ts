@@ -6,8 +6,12 @@
  *     the per-block and whole-model totals (× instances per block, × blocks);
  *   - `fusion.csv` + `fusion.md`: per fused-pair cell, fused vs unfused pair
  *     energy and the savings;
+ *   - `fusion-joint.md/.csv` + `fusion-joint-front.csv` (when an experiment
+ *     asks for joint fusion): per (model, architecture) the block alone,
+ *     under each study rewrite level and jointly, and the joint Pareto front;
  *   - `charts/<experiment>-energy-by-layer.svg` (each model's energy split
- *     by layer) and `charts/<experiment>-fusion-savings.svg`;
+ *     by layer), `charts/<experiment>-fusion-savings.svg` and
+ *     `charts/<experiment>-fusion-joint.svg`;
  *   - HW-DSE sweeps and the cross-architecture study (studies.ts):
  *     `hwdse-<experiment>.md/.csv` with `charts/hwdse-<experiment>-pareto.svg`,
  *     `cross-arch-<experiment>.md/.csv`;
@@ -23,7 +27,7 @@ import type { CrossArchAggregateResult } from '../pipeline/kinds/cross-arch.ts';
 import type { HwdseAggregateResult } from '../pipeline/kinds/hwdse.ts';
 import { crossArchCsv, crossArchReportMarkdown, hwdseCsv, hwdseMarkdown, hwdseParetoChart, hwdseRanking, hwdseStudyComparison } from './studies.ts';
 import type { TaskGraph } from '../build/graph.ts';
-import type { AggregateResult, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
+import type { AggregateResult, JointRow, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { exponential, grouped, markdownCell, MISSING, NO_MAPPING, percent } from './format.ts';
 import { csvText, type CsvValue } from './csv.ts';
 import { energyText, signedBarChart, stackedBarChart } from './svg.ts';
@@ -77,6 +81,27 @@ export const MODEL_COLUMNS = [
   'model_edp_J_cycle',
   'pJ_per_mac',
 ] as const;
+
+export const JOINT_COLUMNS = [
+  'experiment',
+  'model',
+  'arch',
+  'method',
+  'level',
+  'status',
+  'reason',
+  'blocks',
+  'block_energy_pJ',
+  'block_cycles',
+  'block_edp_J_cycle',
+  'block_dram_words',
+  'model_energy_pJ',
+  'model_edp_J_cycle',
+  'fused',
+  'task',
+] as const;
+
+export const JOINT_FRONT_COLUMNS = ['experiment', 'model', 'arch', 'block_energy_pJ', 'block_cycles', 'block_edp_J_cycle', 'fused'] as const;
 
 export const FUSION_COLUMNS = [
   'experiment',
@@ -187,6 +212,18 @@ export function fusionCsv(reports: readonly ExperimentReport[]): string {
   return csvText(FUSION_COLUMNS, rows);
 }
 
+export function jointCsv(reports: readonly ExperimentReport[]): string {
+  const rows: Record<string, CsvValue>[] = [];
+  for (const r of reports) for (const j of r.result?.joint ?? []) rows.push({ ...j });
+  return csvText(JOINT_COLUMNS, rows);
+}
+
+export function jointFrontCsv(reports: readonly ExperimentReport[]): string {
+  const rows: Record<string, CsvValue>[] = [];
+  for (const r of reports) for (const f of r.result?.joint_front ?? []) rows.push({ ...f });
+  return csvText(JOINT_FRONT_COLUMNS, rows);
+}
+
 const sci = (n: number | null | undefined) => exponential(n, MISSING);
 const int = (n: number | null | undefined) => grouped(n, MISSING);
 const pct = (n: number | null | undefined) => percent(n, MISSING);
@@ -275,6 +312,59 @@ export function fusionMarkdown(reports: readonly ExperimentReport[]): string {
   return out.join('\n');
 }
 
+/** Per (model, arch): the block alone, under each study rewrite level, and jointly. */
+export function jointTableMarkdown(rows: readonly JointRow[]): string[] {
+  const out = ['| model | arch | method | block energy (pJ) | block cycles | block EDP (J·cycle) | vs alone | DRAM words | fused |', '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |'];
+  for (const j of rows) {
+    const alone = rows.find((x) => x.model === j.model && x.arch === j.arch && x.method === 'alone');
+    const ratio = j.block_edp_J_cycle !== null && alone?.block_edp_J_cycle ? j.block_edp_J_cycle / alone.block_edp_J_cycle - 1 : null;
+    const how = j.method === 'rewrite' ? `study rewrite @ ${j.level}` : j.method;
+    out.push(
+      j.status === 'ok'
+        ? `| ${md(j.model)} | ${md(j.arch)} | ${md(how)} | ${sci(j.block_energy_pJ)} | ${int(j.block_cycles)} | ${sci(j.block_edp_J_cycle)} | ${ratio === null ? MISSING : pct(100 * ratio)} | ${sci(j.block_dram_words)} | ${md([j.fused, j.reason].filter((x) => x !== '').join('; ') || '-')} |`
+        : `| ${md(j.model)} | ${md(j.arch)} | ${md(how)} | ${MISSING} | ${MISSING} | ${MISSING} | ${MISSING} | ${MISSING} | infeasible: ${md(j.reason)} |`,
+    );
+  }
+  return out;
+}
+
+export function jointMarkdown(reports: readonly ExperimentReport[]): string {
+  const out = [
+    '# Joint fusion of whole blocks',
+    '',
+    'Per model and architecture, one block three ways: every layer alone (the experiment\'s unfused cells), the study\'s method at each rewrite level asked for (each fused pair\'s two layers mapped on their own under the rewritten constraints, the other layers alone), and the joint search (src/fusion/joint.ts): which tensors to fuse, at which level, and every layer\'s mapping chosen together, each layer a Timeloop mapping evaluated by the exact model, the capacity of every memory shared by what the fused layers hold at once.',
+    'Block = each layer × its instances per block; cycles are summed layer after layer; EDP = block energy × block cycles. "vs alone" is the change in block EDP. DRAM words: reads, fills and updates of the outermost level. `expt show joint:...` prints the fused loop nests side by side; the joint search\'s energy–cycles Pareto front is in [fusion-joint-front.csv](fusion-joint-front.csv).',
+    '',
+  ];
+  let any = false;
+  for (const r of reports) {
+    const rows = r.result?.joint ?? [];
+    if (rows.length === 0) continue;
+    any = true;
+    out.push(`## ${md(r.name)}`, '', ...jointTableMarkdown(rows), '');
+  }
+  if (!any) out.push('No complete experiment asks for joint fusion (`fusion: [..., \'joint\']`).', '');
+  return out.join('\n');
+}
+
+/** Block EDP of each way against the block alone, in %. */
+export function jointChart(r: ExperimentReport): string | undefined {
+  const rows = (r.result?.joint ?? []).filter((j) => j.method !== 'alone');
+  if (rows.length === 0) return undefined;
+  const all = r.result!.joint;
+  return signedBarChart({
+    title: `${r.name}: block EDP saved by fusing, study rewrite vs joint search`,
+    subtitle: 'Positive: the block costs less EDP than with every layer alone. Infeasible blocks have no bar.',
+    unit: '%',
+    clip: [-100, 100],
+    bars: rows.map((j) => {
+      const alone = all.find((x) => x.model === j.model && x.arch === j.arch && x.method === 'alone');
+      const saved = j.block_edp_J_cycle !== null && alone?.block_edp_J_cycle ? 100 * (1 - j.block_edp_J_cycle / alone.block_edp_J_cycle) : null;
+      return { label: `${j.model} / ${j.arch} / ${j.method === 'rewrite' ? `rewrite @ ${j.level}` : 'joint'}`, value: saved, note: saved === null ? 'infeasible' : pct(saved) };
+    }),
+  });
+}
+
 /** Each (model, arch) at fusion none: the whole model's energy split by layer. */
 export function energyByLayerChart(r: ExperimentReport): string | undefined {
   const models = (r.result?.models ?? []).filter((m) => m.fusion === 'none');
@@ -317,6 +407,9 @@ export interface ReportLinks {
   modelsMd: string;
   fusionCsv: string;
   fusionMd: string;
+  /** Joint fusion of whole blocks, when an experiment asks for it. */
+  jointMd?: string;
+  jointCsv?: string;
   /** Experiment → chart files (relative to the reports folder). */
   charts: Map<string, string[]>;
 }
@@ -330,6 +423,7 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
     `- [Per-layer table (CSV)](${l.layersCsv}): one row per cell of every complete experiment (infeasible cells with their reason).`,
     `- [Per-block and whole-model totals](${l.modelsMd}) ([CSV](${l.modelsCsv})).`,
     `- [Fusion comparison: fused vs unfused pairs](${l.fusionMd}) ([CSV](${l.fusionCsv})).`,
+    ...(l.jointMd ? [`- [Joint fusion of whole blocks: alone vs study rewrite vs joint](${l.jointMd}) ([CSV](${l.jointCsv}), [Pareto fronts](fusion-joint-front.csv)).`] : []),
   ];
   for (const [exp, f] of l.studies ?? []) {
     const what = reports.find((r) => r.name === exp)?.study === 'hwdse' ? 'HW-DSE sweep' : 'Cross-architecture study';
@@ -369,6 +463,7 @@ export function indexMarkdown(reports: readonly ExperimentReport[], links: Repor
     for (const f of l.charts.get(r.name) ?? []) out.push(`![${md(r.name)} chart](${f})`, '');
     if (r.result.models.length > 0) out.push('### Model totals', '', ...modelTableMarkdown(r.result.models), '');
     if (r.result.pairs.length > 0) out.push('### Fused pairs', '', ...fusionTableMarkdown(r.result.pairs), '');
+    if (r.result.joint.length > 0) out.push('### Joint fusion (one block)', '', ...jointTableMarkdown(r.result.joint), '');
     out.push('### Layers', '', ...layerTableMarkdown(r.result.rows), '');
   }
   return out.join('\n');
@@ -390,12 +485,19 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
   write('models.md', modelsMarkdown(experiments));
   write('fusion.csv', fusionCsv(experiments));
   write('fusion.md', fusionMarkdown(experiments));
+  const joint = experiments.some((r) => (r.result?.joint.length ?? 0) > 0);
+  if (joint) {
+    write('fusion-joint.csv', jointCsv(experiments));
+    write('fusion-joint-front.csv', jointFrontCsv(experiments));
+    write('fusion-joint.md', jointMarkdown(experiments));
+  }
   const charts = new Map<string, string[]>();
   for (const r of experiments) {
     const list: string[] = [];
     for (const [suffix, svg] of [
       ['energy-by-layer', energyByLayerChart(r)],
       ['fusion-savings', fusionSavingsChart(r)],
+      ['fusion-joint', jointChart(r)],
     ] as const) {
       if (svg === undefined) continue;
       const name = `charts/${r.name}-${suffix}.svg`;
@@ -422,7 +524,7 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
   }
   // index.md first in the list: it links the rest. Reports of experiments no longer
   // reported (or no longer complete) are stale: the swap removes them.
-  const index = indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', charts, studies });
+  const index = indexMarkdown(experiments, { layersCsv: 'layers.csv', modelsCsv: 'models.csv', modelsMd: 'models.md', fusionCsv: 'fusion.csv', fusionMd: 'fusion.md', ...(joint ? { jointMd: 'fusion-joint.md', jointCsv: 'fusion-joint.csv' } : {}), charts, studies });
   const ordered = new Map([['index.md', index], ...files]);
   return { dir, files: commitReports(dir, 'report', ordered), experiments };
 }

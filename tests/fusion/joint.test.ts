@@ -13,6 +13,7 @@ import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts
 import { constraintsFor } from '../../src/mapper/constraints.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
 import { chainCascade, type Cascade, type CascadeLayer } from '../../src/fusion/cascade.ts';
+import { wholeDimensions } from '../../src/fusion/block.ts';
 import {
   capacityViolation,
   consumerViolation,
@@ -51,7 +52,7 @@ function softmax(id: string, problem: Problem, column: number): CascadeLayer {
     { target: 'Registers_Inputs', type: 'temporal', factors: `E=${column} L=1`, permutation: 'EDL' },
   ];
   const constraints = constraintsFor(problem, gemminiNo.arch, [{ value: { targets }, file: 'joint.test.ts', path: 'mapspace_constraints' }], 'joint.test.ts');
-  return { id, problem, arch: gemminiNo.arch, ert: gemminiNo.ert, constraints };
+  return { id, problem, arch: gemminiNo.arch, ert: gemminiNo.ert, constraints, whole: wholeDimensions({ kind: 'normop', problem }) };
 }
 
 const twoMatmuls = chainCascade('two matmuls', [matmul('A', gemmProblem('A', { D: 64, E: 32, L: 64 })), matmul('B', gemmProblem('B', { D: 32, E: 64, L: 64 }))]);
@@ -203,6 +204,18 @@ test('fusion rules: a producer loop over its reduction above the level, or a con
   // The consumer keeping the shared tensor (its Inputs) in DRAM is not fused.
   const [b] = enumerateRole(twoMatmuls, 1, { input: null, output: null });
   t.regex(consumerViolation(twoMatmuls, link, b.mapping, x) ?? '', /must keep Inputs at level 1 and not above/);
+});
+
+test('a fused loop never splits a softmax column: its second sweep needs the first over the whole column', (t) => {
+  t.deepEqual(withSoftmax.layers[1].whole, [withSoftmax.layers[1].problem.dimensions.indexOf('E')]);
+  for (const level of ['Scratchpad', 'Accumulator']) {
+    const x = levelIndex(gemminiNo.arch, level);
+    for (const role of [{ input: level, output: null }, { input: null, output: level }]) {
+      for (const c of enumerateRole(withSoftmax, 1, role)) {
+        t.false(loopsAbove(c.mapping, x).some((l) => !l.spatial && l.dim === withSoftmax.layers[1].problem.dimensions.indexOf('E')), `${level}: ${c.inKey}|${c.outKey}`);
+      }
+    }
+  }
 });
 
 test("the study's NO architectures share Gemmini's DRAM, Scratchpad and Accumulator, not its PE registers", (t) => {

@@ -33,7 +33,7 @@ const MODELS = ['bert-base', 'bert-large', 'gpt2-small'];
 const LAYERS = ['KQV', 'KTQ', 'softmax', 'VScores', 'Out', 'layernorm', 'FF1', 'FF2'];
 const PAIR_LAYERS = ['KTQ', 'softmax', 'Out', 'layernorm'];
 
-test('the paper matrix: 3 models × 8 layers × gemmini, pim, unfused and at every fusion level; 96 map tasks, 36 fused pairs', async (t) => {
+test('the paper matrix: 3 models × 8 layers × gemmini, pim, unfused and at every fusion level; 96 map tasks, 36 fused pairs, 6 joint blocks', async (t) => {
   const { expansion, graph } = await expand(repoRoot, ['paper']);
   const [paper] = expansion.experiments;
   t.is(paper.name, 'paper');
@@ -56,9 +56,12 @@ test('the paper matrix: 3 models × 8 layers × gemmini, pim, unfused and at eve
   t.is(paper.pairs.length, MODELS.length * 2 * 2 * 3);
   const closure = graph.closure([paper.aggregate]);
   t.deepEqual(
-    Object.fromEntries(['map', 'fused-pair', 'aggregate'].map((k) => [k, closure.order.filter((x) => x.kind === k).length])),
-    { map: 96, 'fused-pair': 36, aggregate: 1 },
+    Object.fromEntries(['map', 'fused-pair', 'joint-block', 'aggregate'].map((k) => [k, closure.order.filter((x) => x.kind === k).length])),
+    { map: 96, 'fused-pair': 36, 'joint-block': 6, aggregate: 1 },
   );
+  // Joint fusion: one block per (model, architecture), over the eight unfused cells and the fused sides of its two rewrite levels below DRAM.
+  t.is(paper.joints.length, MODELS.length * 2);
+  for (const j of paper.joints) t.is(graph.get(j.task)!.deps.length, LAYERS.length + PAIR_LAYERS.length * 2, j.task);
   // plan --json's macs: one instance (one head for per-head layers).
   const ktq = cells.find((c) => c.meta.model === 'bert-large' && c.meta.layer === 'KTQ' && c.meta.fusion === 'none')!;
   t.is(ktq.meta.macs, 4096 * 64 * 4096);

@@ -12,6 +12,11 @@ import type { ExperimentDef } from '../config.ts';
 import { blockLabels, type ExpandContext, type ResolvedArch, type Sink } from '../expand-context.ts';
 import type { Cell } from './aggregate.ts';
 import { flagsText, type FusedPairInput } from './fused-pair.ts';
+import type { JointBlockInput } from './joint-block.ts';
+import { wholeDimensions } from '../../fusion/block.ts';
+
+/** Effort of each layer's local search per fusion role in a joint block (src/fusion/joint.ts). */
+const JOINT_EFFORT = 3000;
 import { cellId, mapSpec, mapperInput } from './map-expand.ts';
 
 export function expandJobs(ctx: ExpandContext, name: string, def: ExperimentDef, sink: Sink): void {
@@ -74,8 +79,9 @@ export function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDe
   const flagText = flagsText(flags);
   const fusionLabel = `${mode}${flagText ? ` ${flagText}` : ''}`;
   const archs = def.architectures.map((n) => ({ name: n, resolved: ctx.architecture(n) }));
-  // Fusion levels: each applies to the architectures that have it; `none` always.
-  const levels = (def.fusion ?? ['none']).filter((f) => f !== 'none');
+  // Fusion levels: each applies to the architectures that have it; `none` always; `joint` is the joint search, not a level.
+  const joint = (def.fusion ?? []).includes('joint');
+  const levels = (def.fusion ?? ['none']).filter((f) => f !== 'none' && f !== 'joint');
   levels.forEach((level) => {
     const i = def.fusion!.indexOf(level);
     const fas = archs.map((a) => fusionArchOfName(a.name, a.resolved));
@@ -136,6 +142,43 @@ export function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDe
         }
       }
     }
+    if (joint) {
+      for (const arch of archs) {
+        const fa = fusionArchOfName(arch.name, arch.resolved);
+        const value: JointBlockInput = {
+          model: modelId,
+          arch: arch.name,
+          blocks: layers[0]?.blocks ?? 1,
+          layers: layers.map((layer) => {
+            const hw = layer.kind === 'normop' ? ctx.noArchitecture(arch.name, `${field}.layers`) : arch.name;
+            const a = hw === arch.name ? arch.resolved : ctx.architecture(hw);
+            return { id: layer.id, hw, count: layer.perBlock, task: cellTask.get(`${layer.id}/${arch.name}/none`)!, whole: wholeDimensions(layer), problem: layer.problem, architecture: a.arch, ERT: a.ert, constraints: a.constraints(layer.problem) };
+          }),
+          // The study's rewrite levels asked for (DRAM, the outermost, is no fusion).
+          rewrites:
+            fa === undefined
+              ? []
+              : levelsFor(arch)
+                  .filter((level) => FUSION_LEVELS[fa].indexOf(level) > 0)
+                  .map((level) => ({
+                    level,
+                    pairs: pairs.map(([matmul, normop]) => ({ matmul, normop, matmulTask: cellTask.get(`${matmul}/${arch.name}/${level}`)!, normopTask: cellTask.get(`${normop}/${arch.name}/${level}`)! })),
+                  })),
+          search: { effort: JOINT_EFFORT, seed: 1 },
+        };
+        const meta: TaskMeta = { experiment: name, model: modelId, layer: 'block', arch: arch.name, fusion: 'joint', perBlock: 1, blocks: value.blocks };
+        sink.joint(
+          {
+            id: cellId('joint', meta),
+            kind: 'joint-block',
+            inputs: { block: { label: `${file}: ${field}.fusion joint: the ${modelId} block on ${arch.name} (its unfused cells' problems, architectures, ERTs and constraints)`, value } },
+            deps: [...new Set([...value.layers.map((l) => l.task), ...value.rewrites.flatMap((r) => r.pairs.flatMap((p) => [p.matmulTask, p.normopTask]))])],
+            meta,
+          },
+          `${field}.fusion`,
+        );
+      }
+    }
     for (const [matmul, normop] of pairs) {
       const m = layers.find((l) => l.id === matmul)!;
       for (const arch of archs) {
@@ -189,8 +232,8 @@ function fusedPairs(def: ExperimentDef, layers: readonly LayerInstance[], fusing
   return def.fusedPairs;
 }
 
-/** The experiment's `aggregate` task: its cells and fused-pair cells, in order. */
-export function aggregateSpec(ctx: ExpandContext, name: string, cells: Cell[], pairs: Cell[]): TaskSpec {
+/** The experiment's `aggregate` task: its cells, fused-pair cells and joint blocks, in order. */
+export function aggregateSpec(ctx: ExpandContext, name: string, cells: Cell[], pairs: Cell[], joints: Cell[] = []): TaskSpec {
   const loaded = ctx.loaded;
   return {
     id: `aggregate:${name}`,
@@ -198,8 +241,9 @@ export function aggregateSpec(ctx: ExpandContext, name: string, cells: Cell[], p
     inputs: {
       cells: { label: `${loaded.displayFile}: experiments.${name}`, value: cells },
       ...(pairs.length > 0 ? { pairs: { label: `${loaded.displayFile}: experiments.${name}.fusedPairs`, value: pairs } } : {}),
+      ...(joints.length > 0 ? { joints: { label: `${loaded.displayFile}: experiments.${name}.fusion (joint)`, value: joints } } : {}),
     },
-    deps: [...new Set([...cells, ...pairs].map((c) => c.task))],
+    deps: [...new Set([...cells, ...pairs, ...joints].map((c) => c.task))],
     meta: { experiment: name },
   };
 }

@@ -18,9 +18,10 @@ import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../../build/task
 // `str` here formats a meta field: the shapes' string leaf is `text`.
 import { num, str as text, strings, type Shape } from '../../build/result-shapes.ts';
 import type { FusedPairResult } from './fused-pair.ts';
+import type { JointBlockResult, JointPoint } from './joint-block.ts';
 import { isInfeasible, type MapOutcome, type MapResult } from './map.ts';
 
-export const AGGREGATE_FORMAT = 'expt-aggregate-v2';
+export const AGGREGATE_FORMAT = 'expt-aggregate-v3';
 
 /** A cell of an experiment's matrix and the task that computes it. */
 export interface Cell {
@@ -137,11 +138,49 @@ export interface ModelRow {
   energy_by_layer_pJ: Record<string, number>;
 }
 
+/** One block of a joint-fusion cell, one way: every layer alone, a study rewrite level, or the joint search. */
+export interface JointRow {
+  experiment: string;
+  model: string;
+  arch: string;
+  /** `alone`, `rewrite` (the study's method at `level`) or `joint`. */
+  method: string;
+  level: string;
+  status: string;
+  reason: string;
+  blocks: number;
+  /** One block. */
+  block_energy_pJ: number | null;
+  block_cycles: number | null;
+  block_edp_J_cycle: number | null;
+  block_dram_words: number | null;
+  /** The whole model (the block × blocks); EDP of the whole model. */
+  model_energy_pJ: number | null;
+  model_edp_J_cycle: number | null;
+  /** What is fused where (`KTQ-softmax@Accumulator`), `;`-separated. */
+  fused: string;
+  task: string;
+}
+
+/** A point of a joint block's energy–cycles Pareto front (one block). */
+export interface JointFrontRow {
+  experiment: string;
+  model: string;
+  arch: string;
+  block_energy_pJ: number;
+  block_cycles: number;
+  block_edp_J_cycle: number;
+  fused: string;
+}
+
 export interface AggregateResult {
   format: typeof AGGREGATE_FORMAT;
   experiment: string;
   rows: LayerRow[];
   pairs: PairRow[];
+  /** Joint fusion: per (model, architecture) the block alone, under each rewrite level, and joint. */
+  joint: JointRow[];
+  joint_front: JointFrontRow[];
   models: ModelRow[];
   totals: { cells: number; tasks: number; infeasible: number; macs: number; energy_pJ: number; cycles: number; edp_sum_J_cycle: number };
 }
@@ -375,6 +414,37 @@ export function aggregate(request: RunRequest): AggregateResult {
     const d = dep(cell);
     return pairRow(cell.meta, d, d.result as FusedPairResult);
   });
+  const jointCells = (request.inputs['joints'] as Cell[] | undefined) ?? [];
+  const joint: JointRow[] = [];
+  const jointFront: JointFrontRow[] = [];
+  for (const cell of jointCells) {
+    const d = dep(cell);
+    const r = d.result as JointBlockResult;
+    const base = { experiment: str(cell.meta.experiment), model: r.model, arch: r.arch, blocks: r.blocks, task: d.id };
+    const row = (method: string, level: string, p: JointPoint | null): JointRow => ({
+      ...base,
+      method,
+      level,
+      status: p ? 'ok' : r.status,
+      reason: p ? '' : r.reason,
+      block_energy_pJ: p?.energy_pJ ?? null,
+      block_cycles: p?.cycles ?? null,
+      block_edp_J_cycle: p?.edp_J_cycle ?? null,
+      block_dram_words: p?.dram_words ?? null,
+      model_energy_pJ: p ? p.energy_pJ * r.blocks : null,
+      model_edp_J_cycle: p ? p.energy_pJ * r.blocks * p.cycles * r.blocks * 1e-12 : null,
+      fused: p?.fused.join('; ') ?? '',
+    });
+    joint.push(row('alone', 'none', r.alone));
+    for (const rw of r.rewrites) {
+      const rewrite = row('rewrite', rw.level, rw.point);
+      // The pairs this level cannot fuse (no mapping under the rewrite) are counted alone.
+      if (rw.unfused_pairs.length > 0) rewrite.reason = `counted alone (no mapping fused at ${rw.level}): ${rw.unfused_pairs.join(', ')}`;
+      joint.push(rewrite);
+    }
+    joint.push(row('joint', 'joint', r.joint));
+    for (const f of r.front) jointFront.push({ experiment: base.experiment, model: r.model, arch: r.arch, block_energy_pJ: f.energy_pJ, block_cycles: f.cycles, block_edp_J_cycle: f.edp_J_cycle, fused: f.fused.join('; ') });
+  }
   const ok = rows.filter((r) => r.status === 'ok');
   const sum = (f: (r: LayerRow) => number) => ok.reduce((a, r) => a + f(r), 0);
   return {
@@ -382,6 +452,8 @@ export function aggregate(request: RunRequest): AggregateResult {
     experiment: String(request.meta.experiment ?? ''),
     rows,
     pairs,
+    joint,
+    joint_front: jointFront,
     models: modelRows(rows, pairs),
     totals: {
       cells: rows.length,
@@ -427,8 +499,26 @@ const modelRowShape: Shape = {
   },
 };
 
+const jointRowShape: Shape = {
+  object: {
+    experiment: text, model: text, arch: text, method: text, level: text, status: text, reason: text, blocks: num,
+    block_energy_pJ: num, block_cycles: num, block_edp_J_cycle: num, block_dram_words: num, model_energy_pJ: num, model_edp_J_cycle: num, fused: text, task: text,
+  },
+};
+
+const jointFrontShape: Shape = { object: { experiment: text, model: text, arch: text, block_energy_pJ: num, block_cycles: num, block_edp_J_cycle: num, fused: text } };
+
 const aggregateShape: Shape = {
-  object: { format: { literal: AGGREGATE_FORMAT }, experiment: text, rows: { array: layerRowShape }, pairs: { array: pairRowShape }, models: { array: modelRowShape }, totals: totalsShape },
+  object: {
+    format: { literal: AGGREGATE_FORMAT },
+    experiment: text,
+    rows: { array: layerRowShape },
+    pairs: { array: pairRowShape },
+    joint: { array: jointRowShape },
+    joint_front: { array: jointFrontShape },
+    models: { array: modelRowShape },
+    totals: totalsShape,
+  },
 };
 
 export const kind: TaskKind<AggregateResult> = {
@@ -445,6 +535,15 @@ export const kind: TaskKind<AggregateResult> = {
           ? `  ${label}: ${r.energy_pJ!.toExponential(4)} pJ, ${r.cycles} cycles, EDP ${r.edp_J_cycle!.toExponential(4)} J*cycle`
           : `  ${label}: infeasible (${r.reason})`,
       );
+    }
+    if (result.joint.length > 0) {
+      lines.push('', 'Joint fusion (one block):');
+      for (const j of result.joint) {
+        const how = j.method === 'rewrite' ? `rewrite @ ${j.level}` : j.method;
+        lines.push(
+          `  ${j.model} / ${j.arch} / ${how}: ${j.status === 'ok' ? `${j.block_energy_pJ!.toExponential(4)} pJ, ${j.block_cycles} cycles, EDP ${j.block_edp_J_cycle!.toExponential(4)} J*cycle${j.fused ? ` (${j.fused})` : ''}` : `infeasible (${j.reason})`}`,
+        );
+      }
     }
     if (result.pairs.length > 0) {
       lines.push('', 'Fused pairs (one instance):');

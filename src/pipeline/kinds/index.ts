@@ -16,6 +16,7 @@ export const KINDS = new KindRegistry(
   {
     map: () => import('./map.ts') as Promise<KindModule>,
     'fused-pair': () => import('./fused-pair.ts') as Promise<KindModule>,
+    'joint-block': () => import('./joint-block.ts') as Promise<KindModule>,
     aggregate: () => import('./aggregate.ts') as Promise<KindModule>,
     hwdse: () => import('./hwdse.ts') as Promise<KindModule>,
     'cross-arch': () => import('./cross-arch.ts') as Promise<KindModule>,
