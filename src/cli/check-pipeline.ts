@@ -1,6 +1,7 @@
 /**
  * `expt check [experiment...] [--only F=V,...]` (no input files): the
- * fidelity of the pipeline's map tasks. The tasks are those `expt run`
+ * fidelity of the pipeline's map tasks, and of each fused layer of its
+ * joint blocks (each a Timeloop mapping of its own). The tasks are those `expt run`
  * would run (the same expansion and `--only` filter), always with the
  * embedded engine: each task's best mapping comes from the embedded
  * engine's cache — tasks not cached yet are run first (the embedded engine
@@ -30,6 +31,8 @@ import { fidelityCsv, fidelityMarkdown, fidelityText, fidelityTotals, rowBase, r
 import { capJobs } from '../util/jobs.ts';
 import { CHECK_INSTALL_HINT, engineId, requireTimeloop, runTimeloopModel } from '../timeloop/external.ts';
 import { compareEvaluations } from '../timeloop/fidelity.ts';
+import { evaluateMapping, prepareModel } from '../model/evaluate.ts';
+import type { JointBlockInput, JointBlockResult } from '../pipeline/kinds/joint-block.ts';
 
 export interface PipelineCheckArgs {
   experiments: string[];
@@ -50,10 +53,11 @@ export async function checkPipeline(args: PipelineCheckArgs): Promise<number> {
   const session = await openSession({ config: args.config, engine: embedded });
   const selected = selectTasks(session, args.experiments, args.only);
   const mapTasks = selected.order.filter((t) => t.kind === 'map');
+  const jointTasks = selected.order.filter((t) => t.kind === 'joint-block');
   const jobs = capJobs(args.jobs ?? Math.max(1, availableParallelism()), 'check');
   const err = process.stderr;
   // The embedded engine's best mappings: run what is not cached yet.
-  const missing = mapTasks.filter((t) => !session.cache.get(t.kind, t.key).ok);
+  const missing = [...mapTasks, ...jointTasks].filter((t) => !session.cache.get(t.kind, t.key).ok);
   if (missing.length > 0) {
     if (args.progress) err.write(`expt check: mapping ${missing.length} task${missing.length === 1 ? '' : 's'} with the embedded engine first (not cached yet)\n`);
     const plan = planGraph(session.graph.closure(missing.map((t) => t.id)), session.cache);
@@ -62,12 +66,17 @@ export async function checkPipeline(args: PipelineCheckArgs): Promise<number> {
   }
   const limit = pLimit(jobs);
   let done = 0;
+  // A joint block's fused layers are checked one by one, each its own Timeloop mapping.
+  const checks: { id: string; run: () => Promise<FidelityTaskRow> }[] = [
+    ...mapTasks.map((task) => ({ id: task.id, run: () => checkTask(task, session.cache.get(task.kind, task.key), tools.model, args.timeoutMs) })),
+    ...jointTasks.flatMap((task) => jointChecks(task, session.cache.get(task.kind, task.key), tools.model, args.timeoutMs)),
+  ];
   const rows = await Promise.all(
-    mapTasks.map((task) =>
+    checks.map((check) =>
       limit(async (): Promise<FidelityTaskRow> => {
-        const row = await checkTask(task, session.cache.get(task.kind, task.key), tools.model, args.timeoutMs);
+        const row = await check.run();
         done++;
-        if (args.progress) err.write(`[${String(done).padStart(String(mapTasks.length).length)}/${mapTasks.length}] ${row.status === 'compared' ? (row.counts_equal ? 'identical' : 'DIFFER   ') : row.status.padEnd(9)} ${task.id}\n`);
+        if (args.progress) err.write(`[${String(done).padStart(String(checks.length).length)}/${checks.length}] ${row.status === 'compared' ? (row.counts_equal ? 'identical' : 'DIFFER   ') : row.status.padEnd(9)} ${check.id}\n`);
         return row;
       }),
     ),
@@ -80,7 +89,7 @@ export async function checkPipeline(args: PipelineCheckArgs): Promise<number> {
   if (args.json) {
     process.stdout.write(JSON.stringify({ format: 'expt-fidelity-v1', engines: { embedded: 'expt', external: id }, totals, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');
   } else {
-    process.stdout.write(`Fidelity of expt's map tasks against ${id} (${tools.model})\n\n`);
+    process.stdout.write(`Fidelity of expt's map tasks${jointTasks.length > 0 ? ' and jointly fused layers' : ''} against ${id} (${tools.model})\n\n`);
     process.stdout.write(fidelityText(rows, totals));
     process.stdout.write(`reports: ${shown(join(dir, 'fidelity.md'))}, ${shown(join(dir, 'fidelity.csv'))}\n`);
   }
@@ -95,4 +104,29 @@ async function checkTask(task: Task, hit: ReturnType<Cache['get']>, model: strin
   const run = await runTimeloopModel({ architecture: inputs.architecture, problem: inputs.problem, ert: inputs.ERT, mapping: result.mapping }, { bin: model, timeoutMs });
   if (!run.evaluation) return { ...rowBase(task), status: 'error', note: `timeloop-model: ${run.error ?? 'no result'}` };
   return rowFromReport(task, compareEvaluations(result.evaluation as Evaluation, run.evaluation));
+}
+
+/** One check per fused layer of a joint block's best mapping (its id: the task's, then `#layer`). */
+function jointChecks(task: Task, hit: ReturnType<Cache['get']>, model: string, timeoutMs: number): { id: string; run: () => Promise<FidelityTaskRow> }[] {
+  if (!hit.ok) return [{ id: task.id, run: async () => ({ ...rowBase(task), status: 'error', note: `no result from the embedded engine (${hit.reason === 'corrupt' ? hit.detail : 'it failed'})` }) }];
+  const result = hit.result as JointBlockResult;
+  if (result.joint === null) return [{ id: task.id, run: async () => ({ ...rowBase(task), status: 'infeasible', note: result.reason }) }];
+  const input = task.inputs['block'].value as JointBlockInput;
+  return result.joint.layers
+    .filter((p) => p.level !== null)
+    .map((part) => {
+      const id = `${task.id}#${part.layer}`;
+      const base = { ...rowBase(task), id, layer: part.layer, hw: part.hw, fusion: `joint@${part.level}` };
+      return {
+        id,
+        run: async (): Promise<FidelityTaskRow> => {
+          const l = input.layers.find((x) => x.id === part.layer)!;
+          const ours = evaluateMapping(prepareModel(l.problem, l.architecture, l.ERT), part.mapping);
+          if (!ours.ok) return { ...base, status: 'error', note: `expt: ${ours.error.reason}` };
+          const run = await runTimeloopModel({ architecture: l.architecture, problem: l.problem, ert: l.ERT, mapping: part.mapping }, { bin: model, timeoutMs });
+          if (!run.evaluation) return { ...base, status: 'error', note: `timeloop-model: ${run.error ?? 'no result'}` };
+          return { ...rowFromReport(task, compareEvaluations(ours.value, run.evaluation)), id, layer: part.layer, hw: part.hw, fusion: `joint@${part.level}` };
+        },
+      };
+    });
 }

@@ -37,7 +37,10 @@ export interface FidelityTaskRow {
 }
 
 export interface FidelityTotals {
+  /** Rows: map tasks, and the fused layers of joint blocks (`task#layer`). */
   tasks: number;
+  /** Of which fused layers of joint blocks. */
+  joint_layers?: number;
   compared: number;
   identical: number;
   infeasible: number;
@@ -118,8 +121,10 @@ export function fidelityTotals(rows: readonly FidelityTaskRow[]): FidelityTotals
     const v = compared.map(f).filter((x): x is number => x !== null);
     return v.length === 0 ? null : [Math.min(...v), Math.max(...v)];
   };
+  const jointLayers = rows.filter((r) => r.id.includes('#')).length;
   return {
     tasks: rows.length,
+    ...(jointLayers > 0 ? { joint_layers: jointLayers } : {}),
     compared: compared.length,
     identical: compared.filter((r) => r.counts_equal).length,
     infeasible: rows.filter((r) => r.status === 'infeasible').length,
@@ -148,7 +153,7 @@ const rangeText = (r: [number, number] | null) => (r === null ? '-' : `${ratioTe
 
 export function totalLine(t: FidelityTotals): string {
   return (
-    `${t.tasks} map tasks: ${t.compared} compared, ${t.identical} of ${t.compared} with identical counts and cycles, ${t.infeasible} infeasible, ${t.errors} not compared (errors); ` +
+    `${t.joint_layers ? `${t.tasks - t.joint_layers} map tasks and ${t.joint_layers} jointly fused layers` : `${t.tasks} map tasks`}: ${t.compared} compared, ${t.identical} of ${t.compared} with identical counts and cycles, ${t.infeasible} infeasible, ${t.errors} not compared (errors); ` +
     `energy expt/Timeloop ${rangeText(t.energy_ratio)} (without expt's leakage ${rangeText(t.energy_ratio_no_leakage)}), cycles ${rangeText(t.cycles_ratio)}`
   );
 }

@@ -3,14 +3,16 @@
  * project: BERT-base on gemmini, unfused, at the study's Accumulator level
  * and jointly. The joint-block task depends on the experiment's own map
  * tasks, the reports compare the three, the joint block is at most the
- * others, a second run computes nothing, and `expt show` prints the fused
- * loop nests side by side.
+ * others, a second run computes nothing, `expt show` prints the fused
+ * loop nests side by side, and `expt check` compares each fused layer with
+ * timeloop-model where it is installed.
  */
 import test from 'ava';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { repoRoot } from '../helpers/golden.ts';
+import { findTimeloopModel } from '../helpers/oracle-fuzz.ts';
 import { cleanupTempDirs, expt, makeProject, readText, writeConfig } from './fixture.ts';
 
 test.after.always(cleanupTempDirs);
@@ -66,4 +68,22 @@ test("fusion: ['none', 'Accumulator', 'joint'] on gemmini: a joint-block task ov
   t.is(show.code, 0, show.stderr);
   t.regex(show.stdout, /Fused group \S+ at \S+ \(loop nests outer to inner, side by side\)/);
   t.regex(show.stdout, /study rewrite @ Accumulator/);
+
+  // expt check: each fused layer of the joint block against timeloop-model, where it is installed.
+  const model = findTimeloopModel();
+  if (model === null) {
+    t.log('timeloop-model not installed: expt check of the joint block skipped');
+    return;
+  }
+  const check = await expt(dir, 'check', '--only', 'fusion=joint', '--timeloop-bin', path.dirname(model), '--json');
+  t.is(check.code, 0, check.stderr);
+  const j = JSON.parse(check.stdout) as { totals: { joint_layers?: number }; rows: { id: string; status: string; counts_equal: boolean; cycles_ratio: number }[] };
+  const fusedRows = j.rows.filter((r) => r.id.startsWith('joint:'));
+  t.true(fusedRows.length >= 2);
+  t.is(j.totals.joint_layers, fusedRows.length);
+  for (const r of fusedRows) {
+    t.is(r.status, 'compared', r.id);
+    t.true(r.counts_equal, r.id);
+    t.is(r.cycles_ratio, 1, r.id);
+  }
 });
