@@ -95,3 +95,37 @@ export function chainCascade(name: string, layers: readonly CascadeLayer[]): Cas
   const links = layers.slice(1).map((_, i) => linkLayers(layers, i, i + 1));
   return { name, layers, links };
 }
+
+/**
+ * What a layer needs whole below a fusion level: a normalization op with
+ * more than one sweep needs its column (E) whole, since each sweep uses the
+ * previous one's result over the column (a point-wise op, one sweep, does not).
+ */
+export function wholeDimensions(layer: { readonly kind: string; readonly problem: Problem }): number[] {
+  const { problem } = layer;
+  const d = problem.dimensions.indexOf('D');
+  const e = problem.dimensions.indexOf('E');
+  return layer.kind === 'normop' && d >= 0 && e >= 0 && problem.bounds[d] > 1 ? [e] : [];
+}
+
+/**
+ * The links of a block's layers in order: each layer's Outputs are the
+ * next one's Inputs. Layers that run a different number of times per block
+ * (KQV once, KTQ per head) cannot be fused, nor can a link whose ranks do
+ * not match (a slice); such a link says why.
+ */
+export function blockLinks(layers: readonly CascadeLayer[]): CascadeLink[] {
+  return layers.slice(1).map((b, k) => {
+    const a = layers[k];
+    const unfusable = (why: string): CascadeLink => ({ producer: k, consumer: k + 1, producerDataspace: -1, consumerDataspace: -1, ranks: [], unfusable: why });
+    if ((a.count ?? 1) !== (b.count ?? 1)) {
+      return unfusable((b.count ?? 1) > (a.count ?? 1) ? `${b.id} reads one slice of ${a.id}'s output per instance` : `${b.id} reads the output of every ${a.id} instance at once`);
+    }
+    try {
+      return linkLayers(layers, k, k + 1);
+    } catch (error) {
+      if (error instanceof UserError) return unfusable(error.message);
+      throw error;
+    }
+  });
+}

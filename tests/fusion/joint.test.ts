@@ -12,8 +12,7 @@ import test from 'ava';
 import { loadArchitecture, presetConstraints } from '../../src/inputs/presets.ts';
 import { constraintsFor } from '../../src/mapper/constraints.ts';
 import { evaluateMapping, prepareModel } from '../../src/model/evaluate.ts';
-import { chainCascade, type Cascade, type CascadeLayer } from '../../src/fusion/cascade.ts';
-import { wholeDimensions } from '../../src/fusion/block.ts';
+import { chainCascade, wholeDimensions, type Cascade, type CascadeLayer } from '../../src/fusion/cascade.ts';
 import {
   capacityViolation,
   consumerViolation,

@@ -13,7 +13,7 @@ import { blockLabels, type ExpandContext, type ResolvedArch, type Sink } from '.
 import type { Cell } from './aggregate.ts';
 import { flagsText, type FusedPairInput } from './fused-pair.ts';
 import type { JointBlockInput } from './joint-block.ts';
-import { wholeDimensions } from '../../fusion/block.ts';
+import { wholeDimensions } from '../../fusion/cascade.ts';
 
 /** Effort of each layer's local search per fusion role in a joint block (src/fusion/joint.ts). */
 const JOINT_EFFORT = 3000;
