@@ -31,7 +31,7 @@ export function main(args: string[]): number {
   const blockS = (performance.now() - t0) / 1000;
   // The same joint search again, timed alone (its seeds from the run above).
   const t1 = performance.now();
-  jointSearch(s.cascade, { candidates: 'search', seeds: s.alone.groups.map((g) => ({ layer: g.first, role: { input: null, output: null }, mapping: g.mappings[0] })) });
+  jointSearch(s.cascade, { seeds: s.alone.groups.map((g) => ({ layer: g.first, role: { input: null, output: null }, mapping: g.mappings[0] })) });
   const jointS = (performance.now() - t1) / 1000;
   const t2 = performance.now();
   for (const l of s.cascade.layers) mapOne({ problem: l.problem, arch: l.arch, ert: l.ert, constraints: l.constraints, settings: mapSettings({}) });
@@ -59,7 +59,7 @@ export function main(args: string[]): number {
     if (o.status !== 'mapped') throw new Error(`${l.id}: ${o.status}`);
     return { layer: g, role: { input: null, output: null }, mapping: o.mapping };
   });
-  const r = jointSearch(cascade, { candidates: 'search', seeds });
+  const r = jointSearch(cascade, { seeds });
   const chainS = (performance.now() - t3) / 1000;
   console.log(`chained_matmul_s: ${chainS.toFixed(3)}`);
   console.log(`chained_matmul_alone_edp_J_cycle: ${edp(r.unfused).toExponential(5)}`);

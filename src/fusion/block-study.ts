@@ -100,6 +100,6 @@ export function studyBlock(model: TransformerModel | string, archs: BlockArchite
     }
     rewrites.push({ level, point: sum(cascade, parts), fused, unfused });
   }
-  const joint = jointSearch(cascade, { candidates: 'search', ...options.joint, seeds: [...seeds, ...(options.joint?.seeds ?? [])] });
+  const joint = jointSearch(cascade, { ...options.joint, seeds: [...seeds, ...(options.joint?.seeds ?? [])] });
   return { cascade, alone: sum(cascade, alone), rewrites, joint };
 }

@@ -5,9 +5,9 @@
  *
  * 1. Each layer gets candidate mappings per role it can take (alone,
  *    producing a fused tensor at level X, consuming one, both), under its
- *    constraints with the fused tensors' keeps. `enumerate` lists the
- *    role's whole map space (exact, for small layers); `search` collects
- *    what the local search scores, then aligns the layers: the fused loops
+ *    constraints with the fused tensors' keeps. A small role's whole map
+ *    space is enumerated (exact); a large one's candidates are what the
+ *    local search scores, and the layers are then aligned: the fused loops
  *    of one side's best candidates are imposed on the other side's search.
  * 2. A layer's candidates are grouped by their fused loops (the loops above
  *    X over the shared tensor, in the consumer's dimensions) and pruned to
@@ -63,8 +63,13 @@ export interface JointOptions {
   readonly metrics?: readonly Metric[];
   /** Levels (names) a link may be fused at; default every level both layers share below the outermost. */
   readonly levels?: readonly string[];
-  /** How candidates are found (default `enumerate`). */
-  readonly candidates?: 'enumerate' | 'search';
+  /**
+   * How candidates are found: `enumerate` every role's whole map space,
+   * `search`, or `auto` (the default): enumerate a role whose map space
+   * holds at most {@link ENUMERATE_LIMIT} factor splits (over its bypass
+   * choices), search the others.
+   */
+  readonly candidates?: 'enumerate' | 'search' | 'auto';
   /** `enumerate`: candidates one layer may have in one role before the search gives up (default 200,000). */
   readonly maxCandidates?: number;
   /** `search`: effort of each layer's local search per role (default 3000). */
@@ -89,6 +94,9 @@ export interface JointResult {
   readonly unfused: CascadePoint;
   readonly stats: { readonly candidates: number; readonly kept: number; readonly groupsJoined: number; readonly searches: number };
 }
+
+/** Factor splits (times bypass choices) up to which `auto` enumerates a role's map space. */
+export const ENUMERATE_LIMIT = 500;
 
 /** A layer's role in a group: the level of its fused input and of its fused output (null: not fused). */
 export interface Role {
@@ -256,7 +264,7 @@ function enumerateInto(cascade: Cascade, s: RoleSetup, pool: Pool, maxCandidates
     metrics: ['edp'],
     visit: (mapping, energy, cycles) => {
       if (++seen > maxCandidates) {
-        throw new UserError(`cascade ${cascade.name}: layer ${cascade.layers[s.layer].id} has more than ${maxCandidates} mappings in one fusion role, too many to enumerate (use candidates: 'search')`);
+        throw new UserError(`cascade ${cascade.name}: layer ${cascade.layers[s.layer].id} has more than ${maxCandidates} mappings in one fusion role, too many to enumerate (use candidates: 'search' or 'auto')`);
       }
       const c = candidateOf(cascade, s, mapping, energy, cycles);
       if (c) pool.add(c);
@@ -378,7 +386,7 @@ export function paretoPoints(points: readonly CascadePoint[]): CascadePoint[] {
  */
 export function jointSearch(cascade: Cascade, options: JointOptions = {}): JointResult {
   const metrics = options.metrics ?? ['edp'];
-  const mode = options.candidates ?? 'enumerate';
+  const mode = options.candidates ?? 'auto';
   const n = cascade.layers.length;
   const levelsOf = (link: number) => fusionLevels(cascade, cascade.links[link]).filter((name) => options.levels === undefined || options.levels.includes(name));
   const groupLevels = (first: number, last: number): (string | null)[] => {
@@ -390,14 +398,21 @@ export function jointSearch(cascade: Cascade, options: JointOptions = {}): Joint
   const contexts = new Map<number, ModelContext>();
   const pools = new Map<string, Pool>();
   const setups = new Map<string, RoleSetup>();
+  /** Roles whose candidates come from the search (the others were enumerated: nothing to align). */
+  const searched = new Set<string>();
   let searches = 0;
   const need = (g: number, r: Role) => {
     const k = roleKey(g, r);
     if (pools.has(k)) return;
     const s = roleSetup(cascade, g, r, contexts);
-    const pool = new Pool(mode === 'search' ? 16 : null);
-    if (mode === 'search') searches += searchInto(cascade, s, pool, options) ? 1 : 0;
-    else enumerateInto(cascade, s, pool, options.maxCandidates ?? 200_000);
+    const space = mode === 'auto' ? spaceOf(cascade, s, s.constraints) : null;
+    const enumerate = mode === 'enumerate' || (mode === 'auto' && (space === null || space.keepChoices.length * space.factorizationCount() <= ENUMERATE_LIMIT));
+    const pool = new Pool(enumerate ? null : 16);
+    if (enumerate) enumerateInto(cascade, s, pool, options.maxCandidates ?? 200_000);
+    else {
+      searched.add(k);
+      searches += searchInto(cascade, s, pool, options) ? 1 : 0;
+    }
     setups.set(k, s);
     pools.set(k, pool);
   };
@@ -418,11 +433,12 @@ export function jointSearch(cascade: Cascade, options: JointOptions = {}): Joint
     const c = candidateOf(cascade, s, seed.mapping, r.value.summary.energy_pJ, r.value.summary.cycles);
     if (c) pools.get(roleKey(seed.layer, seed.role))!.add(c);
   }
-  if (mode === 'search') {
+  if (searched.size > 0) {
     // Align each fused link: the producer's best fused loops imposed on the consumer's search, and the other way round.
     const aligned = new Set<string>();
     const k = options.align ?? 4;
     for (const [key, s] of setups) {
+      if (!searched.has(key)) continue;
       if (s.inLink) {
         const producerRoles = [...setups.values()].filter((p) => p.layer === s.layer - 1 && p.role.output === s.role.input);
         for (const p of producerRoles) {

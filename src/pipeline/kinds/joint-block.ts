@@ -180,7 +180,7 @@ export function jointBlock(request: Pick<RunRequest, 'inputs' | 'deps'>): JointB
     return { level: rw.level, point: { energy: 0, cycles: 0, groups }, fusedPairs, unfusedPairs };
   });
   const t0 = performance.now();
-  const joint = jointSearch(cascade, { candidates: 'search', effort: input.search.effort, seed: input.search.seed, seeds });
+  const joint = jointSearch(cascade, { effort: input.search.effort, seed: input.search.seed, seeds });
   const wallMs = performance.now() - t0;
   const rewritePoints = rewrites.map((rw) => {
     const point = pointOf(cascade, input, rw.point);
