@@ -78,6 +78,27 @@ export interface DepResult {
   result: unknown;
 }
 
+/**
+ * A task's dependencies by id or alias (identical specs merged into one
+ * task keep their ids as aliases); `get` throws, naming `who`, for an id
+ * the task does not depend on — a bug in its expander.
+ */
+export function dependencies(deps: readonly DepResult[], who: string): { find(id: string): DepResult | undefined; get(id: string): DepResult } {
+  const byId = new Map<string, DepResult>();
+  for (const d of deps) {
+    byId.set(d.id, d);
+    for (const a of d.aliases) byId.set(a, d);
+  }
+  return {
+    find: (id) => byId.get(id),
+    get: (id) => {
+      const d = byId.get(id);
+      if (!d) throw new Error(`${who}: no result for task ${id}`);
+      return d;
+    },
+  };
+}
+
 /** What crosses to `run` (and to a worker thread). */
 export interface RunRequest {
   id: string;

@@ -142,14 +142,20 @@ export function consumerFusedKey(link: CascadeLink, consumer: Problem, mapping: 
 export function producerViolation(cascade: Cascade, link: CascadeLink, mapping: Mapping, x: number): string | null {
   const { problem } = cascade.layers[link.producer];
   const t = link.producerDataspace;
-  const name = problem.dataspaces[t].name;
-  for (let i = 0; i <= x; i++) {
-    if (mapping.levels[i].keep[t] !== (i === x)) return `${problem.name} must keep ${name} at level ${x} and not above`;
-  }
+  const keeps = keepViolation(problem, t, mapping, x);
+  if (keeps !== null) return keeps;
   for (const l of loopsAbove(mapping, x)) {
     if (!relevant(problem, t, l.dim)) return `${problem.name} has a loop over ${problem.dimensions[l.dim]} above the fusion level`;
   }
   return splitsWhole(cascade, link.producer, mapping, x) ?? (imperfectAbove(mapping, x) ? `${problem.name} has an imperfect loop above the fusion level` : null);
+}
+
+/** Why dataspace `t` is not kept at level `x` alone among the levels down to it (null: it is). */
+function keepViolation(problem: Problem, t: number, mapping: Mapping, x: number): string | null {
+  for (let i = 0; i <= x; i++) {
+    if (mapping.levels[i].keep[t] !== (i === x)) return `${problem.name} must keep ${problem.dataspaces[t].name} at level ${x} and not above`;
+  }
+  return null;
 }
 
 /** Why a fused loop of a layer splits a dimension it needs whole (null: none does). */
@@ -165,9 +171,8 @@ export function consumerViolation(cascade: Cascade, link: CascadeLink, mapping: 
   const { problem } = cascade.layers[link.consumer];
   const t = link.consumerDataspace;
   const name = problem.dataspaces[t].name;
-  for (let i = 0; i <= x; i++) {
-    if (mapping.levels[i].keep[t] !== (i === x)) return `${problem.name} must keep ${name} at level ${x} and not above`;
-  }
+  const keeps = keepViolation(problem, t, mapping, x);
+  if (keeps !== null) return keeps;
   // The loops over the shared tensor enclose the others: once another loop has started, none over the tensor may follow.
   let other = false;
   for (const l of loopsAbove(mapping, x)) {

@@ -14,7 +14,7 @@
  */
 import { layerDefinition } from '../../workload/layers.ts';
 import { codeVersion } from '../../build/engine-version.ts';
-import type { DepResult, RunRequest, TaskKind, TaskMeta } from '../../build/task.ts';
+import { dependencies, type DepResult, type RunRequest, type TaskKind, type TaskMeta } from '../../build/task.ts';
 // `str` here formats a meta field: the shapes' string leaf is `text`.
 import { num, str as text, strings, type Shape } from '../../build/result-shapes.ts';
 import type { FusedPairResult } from './fused-pair.ts';
@@ -396,16 +396,8 @@ export function modelRows(rows: readonly LayerRow[], pairs: readonly Pick<PairRo
 export function aggregate(request: RunRequest): AggregateResult {
   const cells = request.inputs['cells'] as Cell[];
   const pairCells = (request.inputs['pairs'] as Cell[] | undefined) ?? [];
-  const byId = new Map<string, DepResult>();
-  for (const d of request.deps) {
-    byId.set(d.id, d);
-    for (const a of d.aliases) byId.set(a, d);
-  }
-  const dep = (cell: Cell) => {
-    const d = byId.get(cell.task);
-    if (!d) throw new Error(`aggregate: no result for cell task ${cell.task}`);
-    return d;
-  };
+  const deps = dependencies(request.deps, 'aggregate');
+  const dep = (cell: Cell) => deps.get(cell.task);
   const rows = cells.map((cell) => {
     const d = dep(cell);
     return layerRow(cell.meta, d, d.result as MapOutcome);

@@ -11,7 +11,7 @@
 import type { CrossArchCell } from '../../sweeps/cross-arch.ts';
 import { crossArchTable } from '../../sweeps/table.ts';
 import { codeVersion } from '../../build/engine-version.ts';
-import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { dependencies, type DepResult, type RunRequest, type TaskKind } from '../../build/task.ts';
 import { bool, num, str, type Shape } from '../../build/result-shapes.ts';
 import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
 import type { MapSettings } from '../../mapper/settings.ts';
@@ -67,15 +67,10 @@ export interface CrossArchAggregateResult {
 export function crossArchAggregate(request: RunRequest): CrossArchAggregateResult {
   const study = request.inputs['study'] as CrossArchStudyInput;
   const cells = request.inputs['cells'] as CrossArchStudyCell[];
-  const byId = new Map<string, DepResult>();
-  for (const d of request.deps) {
-    byId.set(d.id, d);
-    for (const a of d.aliases) byId.set(a, d);
-  }
+  const deps = dependencies(request.deps, 'cross-arch');
   const rows: LayerRow[] = [];
   const out: CrossArchRow[] = cells.map((cell) => {
-    const dep = cell.task !== undefined ? byId.get(cell.task) : undefined;
-    if (cell.task !== undefined && !dep) throw new Error(`cross-arch: no result for cell task ${cell.task}`);
+    const dep = cell.task !== undefined ? deps.get(cell.task) : undefined;
     const result: MapOutcome = dep ? (dep.result as MapOutcome) : { format: MAP_RESULT_FORMAT, infeasible: cell.infeasible ?? 'no task' };
     const row = layerRow(cell.meta, { id: dep?.id ?? '', key: dep?.key ?? '' }, result);
     rows.push(row);

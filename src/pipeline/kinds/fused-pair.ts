@@ -14,7 +14,7 @@
 import { fusedPairCost, type FusedPairCost } from '../../fusion/cost.ts';
 import type { FusionFlags, FusionMode } from '../../fusion/rewrite.ts';
 import { codeVersion } from '../../build/engine-version.ts';
-import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { dependencies, type RunRequest, type TaskKind } from '../../build/task.ts';
 import { num, str, type Shape } from '../../build/result-shapes.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
@@ -63,16 +63,8 @@ export interface FusedPairResult {
 
 export function fusedPair(request: Pick<RunRequest, 'inputs' | 'deps'>): FusedPairResult {
   const input = request.inputs['pair'] as FusedPairInput;
-  const byId = new Map<string, DepResult>();
-  for (const d of request.deps) {
-    byId.set(d.id, d);
-    for (const a of d.aliases) byId.set(a, d);
-  }
-  const result = (id: string): MapOutcome => {
-    const dep = byId.get(id);
-    if (!dep) throw new Error(`fused-pair: no result for task ${id}`);
-    return dep.result as MapOutcome;
-  };
+  const deps = dependencies(request.deps, 'fused-pair');
+  const result = (id: string): MapOutcome => deps.get(id).result as MapOutcome;
   const sides = {
     matmul: result(input.matmul.task),
     normop: result(input.normop.task),

@@ -15,7 +15,7 @@ import { correctAggregate, studyAggregate, type LayerMetrics } from '../../sweep
 import type { GemminiHwConfig, PimHwConfig } from '../../sweeps/hwdse-configs.ts';
 import { hwdseSummaryTable } from '../../sweeps/table.ts';
 import { codeVersion } from '../../build/engine-version.ts';
-import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { dependencies, type DepResult, type RunRequest, type TaskKind } from '../../build/task.ts';
 import { bool, num, str, strings, type Shape } from '../../build/result-shapes.ts';
 import { layerRow, layerRowShape, totalsShape, type LayerRow, type StudyCell } from './aggregate.ts';
 import type { MapSettings } from '../../mapper/settings.ts';
@@ -107,15 +107,10 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
 export function hwdseAggregate(request: RunRequest): HwdseAggregateResult {
   const sweep = request.inputs['sweep'] as HwdseSweepInput;
   const cells = request.inputs['cells'] as HwdseCell[];
-  const byId = new Map<string, DepResult>();
-  for (const d of request.deps) {
-    byId.set(d.id, d);
-    for (const a of d.aliases) byId.set(a, d);
-  }
+  const deps = dependencies(request.deps, 'hwdse');
   const outcome = (cell: HwdseCell): { dep?: DepResult; result: MapOutcome } => {
     if (cell.task === undefined) return { result: { format: MAP_RESULT_FORMAT, infeasible: cell.infeasible ?? 'no task' } };
-    const dep = byId.get(cell.task);
-    if (!dep) throw new Error(`hwdse: no result for cell task ${cell.task}`);
+    const dep = deps.get(cell.task);
     return { dep, result: dep.result as MapOutcome };
   };
   const weightOf = new Map(sweep.layers.map((l) => [l.id, l.weight]));
@@ -163,7 +158,7 @@ export function hwdseAggregate(request: RunRequest): HwdseAggregateResult {
     rows,
     totals: {
       cells: rows.length,
-      tasks: new Set(cells.flatMap((c) => (c.task !== undefined ? [byId.get(c.task)!.id] : []))).size,
+      tasks: new Set(cells.flatMap((c) => (c.task !== undefined ? [deps.get(c.task).id] : []))).size,
       infeasible: rows.length - ok.length,
       macs: rows.reduce((a, r) => a + r.macs, 0),
       energy_pJ: sum((r) => r.energy_pJ!),

@@ -21,7 +21,7 @@ import type { Problem } from '../../workload/problem.ts';
 import { blockLinks, type Cascade, type CascadeLayer } from '../../fusion/cascade.ts';
 import { jointSearch, type CascadePoint, type Role } from '../../fusion/joint.ts';
 import { codeVersion } from '../../build/engine-version.ts';
-import type { DepResult, RunRequest, TaskKind } from '../../build/task.ts';
+import { dependencies, type RunRequest, type TaskKind } from '../../build/task.ts';
 import { num, str, strings, type Shape } from '../../build/result-shapes.ts';
 import { isInfeasible, type MapOutcome } from './map.ts';
 
@@ -127,16 +127,8 @@ function pointOf(cascade: Cascade, input: JointBlockInput, point: CascadePoint):
 
 export function jointBlock(request: Pick<RunRequest, 'inputs' | 'deps'>): JointBlockResult {
   const input = request.inputs['block'] as JointBlockInput;
-  const byId = new Map<string, DepResult>();
-  for (const d of request.deps) {
-    byId.set(d.id, d);
-    for (const a of d.aliases) byId.set(a, d);
-  }
-  const outcome = (id: string): MapOutcome => {
-    const d = byId.get(id);
-    if (!d) throw new Error(`joint-block: no result for task ${id}`);
-    return d.result as MapOutcome;
-  };
+  const deps = dependencies(request.deps, 'joint-block');
+  const outcome = (id: string): MapOutcome => deps.get(id).result as MapOutcome;
   const empty = { format: JOINT_BLOCK_FORMAT, model: input.model, arch: input.arch, blocks: input.blocks } as const;
   const missing = input.layers.filter((l) => isInfeasible(outcome(l.task)));
   if (missing.length > 0) {
