@@ -10,8 +10,8 @@
  *     asks for joint fusion): per (model, architecture) the block alone,
  *     under each study rewrite level and jointly, and the joint Pareto front;
  *   - `charts/<experiment>-energy-by-layer.svg` (each model's energy split
- *     by layer), `charts/<experiment>-fusion-savings.svg` and
- *     `charts/<experiment>-fusion-joint.svg`;
+ *     by layer), `charts/<experiment>-fusion-savings.svg`,
+ *     `charts/<experiment>-fusion-joint.svg` and `-fusion-joint-front.svg`;
  *   - HW-DSE sweeps and the cross-architecture study (studies.ts):
  *     `hwdse-<experiment>.md/.csv` with `charts/hwdse-<experiment>-pareto.svg`,
  *     `cross-arch-<experiment>.md/.csv`;
@@ -30,7 +30,7 @@ import type { TaskGraph } from '../build/graph.ts';
 import type { AggregateResult, JointRow, LayerRow, ModelRow, PairRow } from '../pipeline/kinds/aggregate.ts';
 import { exponential, grouped, markdownCell, MISSING, NO_MAPPING, percent } from './format.ts';
 import { csvText, type CsvValue } from './csv.ts';
-import { energyText, signedBarChart, stackedBarChart } from './svg.ts';
+import { energyText, scatterSvg, signedBarChart, stackedBarChart } from './svg.ts';
 import { commitReports } from './folder.ts';
 
 export const LAYER_COLUMNS = [
@@ -365,6 +365,31 @@ export function jointChart(r: ExperimentReport): string | undefined {
   });
 }
 
+/**
+ * The joint search's energy–cycles Pareto front of each block, relative to
+ * the block with every layer alone (1, 1): one series per (model, arch).
+ */
+export function jointFrontChart(r: ExperimentReport): string | undefined {
+  const result = r.result;
+  if (!result || result.joint_front.length === 0) return undefined;
+  const blocks = [...new Set(result.joint_front.map((f) => `${f.model}\u0000${f.arch}`))];
+  const series = blocks.map((b) => {
+    const [model, arch] = b.split('\u0000');
+    const alone = result.joint.find((j) => j.model === model && j.arch === arch && j.method === 'alone');
+    const e = alone?.block_energy_pJ ?? NaN;
+    const c = alone?.block_cycles ?? NaN;
+    return {
+      name: `${model} / ${arch}`,
+      points: result.joint_front.filter((f) => f.model === model && f.arch === arch).map((f) => ({ x: f.block_cycles / c, y: f.block_energy_pJ / e, label: f.fused || 'nothing fused' })),
+    };
+  });
+  return scatterSvg(series, {
+    title: `${r.name}: joint fusion, each block's energy–cycles Pareto front (relative to every layer alone)`,
+    xLabel: 'block cycles / cycles with every layer alone',
+    yLabel: 'block energy / energy with every layer alone',
+  });
+}
+
 /** Each (model, arch) at fusion none: the whole model's energy split by layer. */
 export function energyByLayerChart(r: ExperimentReport): string | undefined {
   const models = (r.result?.models ?? []).filter((m) => m.fusion === 'none');
@@ -498,6 +523,7 @@ export function writeReports(loaded: LoadedConfig, expansion: Expansion, graph: 
       ['energy-by-layer', energyByLayerChart(r)],
       ['fusion-savings', fusionSavingsChart(r)],
       ['fusion-joint', jointChart(r)],
+      ['fusion-joint-front', jointFrontChart(r)],
     ] as const) {
       if (svg === undefined) continue;
       const name = `charts/${r.name}-${suffix}.svg`;

@@ -59,6 +59,7 @@ test("fusion: ['none', 'Accumulator', 'joint'] on gemmini: a joint-block task ov
   t.regex(readText(dir, 'reports/index.md'), /fusion-joint\.md/);
   t.true(readText(dir, 'reports/fusion-joint-front.csv').split('\n').length > 2);
   t.regex(readText(dir, 'reports/charts/block-fusion-joint.svg'), /<svg/);
+  t.regex(readText(dir, 'reports/charts/block-fusion-joint-front.svg'), /<svg[\s\S]*bert-base \/ gemmini/);
 
   const warm = await expt(dir, 'run');
   t.is(warm.code, 0, warm.stderr);

@@ -156,8 +156,8 @@ async function errorOf(config: unknown, archs?: string[]): Promise<string> {
 }
 
 const bad: [string, unknown, string, string[]?][] = [
-  ['a level no architecture of the experiment has', exp({ architectures: ['eyeriss'], fusion: ['none', 'Accumulator'] }), "experiments.config.json: experiments.x.fusion[1]: 'Accumulator' is not a fusion level of eyeriss (these architectures have no fusion levels: use none)"],
-  ['a PIM level on gemmini', exp({ fusion: ['shared_glb'] }), "experiments.config.json: experiments.x.fusion[0]: 'shared_glb' is not a fusion level of gemmini (levels: none, DRAM, Accumulator, Registers)"],
+  ['a level no architecture of the experiment has', exp({ architectures: ['eyeriss'], fusion: ['none', 'Accumulator'] }), "experiments.config.json: experiments.x.fusion[1]: 'Accumulator' is not a fusion level of eyeriss (these architectures have no fusion levels: use none, or joint)"],
+  ['a PIM level on gemmini', exp({ fusion: ['shared_glb'] }), "experiments.config.json: experiments.x.fusion[0]: 'shared_glb' is not a fusion level of gemmini (levels: none, DRAM, Accumulator, Registers; or joint)"],
   ['a pair in the wrong order', exp({ fusion: ['Accumulator'], fusedPairs: [['softmax', 'KTQ']] }), "experiments.config.json: experiments.x.fusedPairs[0][0]: 'softmax' is a normalization op; a fused pair is [matmul, normalization op]"],
   ['a pair whose layer is not in the matrix', exp({ fusion: ['Accumulator'], fusedPairs: [['Out', 'layernorm']] }), "experiments.config.json: experiments.x.fusedPairs[0][0]: layer 'Out' of the fused pair is not in the experiment's layers"],
   ['an unknown fusion mode', exp({ fusionMode: 'studdy' }), 'experiments.config.json: experiments.x.fusionMode: expected one of fixed, study, got the string "studdy"'],

@@ -88,7 +88,7 @@ export function expandMatrix(ctx: ExpandContext, name: string, def: ExperimentDe
     if (!fas.some((fa) => fa !== undefined && FUSION_LEVELS[fa].includes(level))) {
       const offered = [...new Set(fas.filter((fa): fa is FusionArch => fa !== undefined).flatMap((fa) => FUSION_LEVELS[fa]))];
       throw new UserError(
-        `'${level}' is not a fusion level of ${def.architectures!.join(', ')} (${offered.length > 0 ? `levels: none, ${offered.join(', ')}` : 'these architectures have no fusion levels: use none'})`,
+        `'${level}' is not a fusion level of ${def.architectures!.join(', ')} (${offered.length > 0 ? `levels: none, ${offered.join(', ')}; or joint` : 'these architectures have no fusion levels: use none, or joint'})`,
         file,
         `${field}.fusion[${i}]`,
       );
