@@ -20,86 +20,45 @@ import { blockCascade, type BlockArchitectures } from './block.ts';
 import type { Cascade } from './cascade.ts';
 import { fusedConstraints, fusionArchOf } from './index.ts';
 import { FUSION_LEVELS } from './rewrite.ts';
-import { jointSearch, type CascadePoint, type JointOptions, type JointResult, type Role } from './joint.ts';
+import type { JointOptions } from './joint.ts';
+import { compareBlock, type BlockComparison, type RewriteMappings } from './compare.ts';
 
-/** The block under the study's rewrite at one level: its pairs fused there where both sides map, the other layers alone. */
-export interface RewriteBlock {
-  readonly level: string;
-  readonly point: CascadePoint;
-  /** Pairs fused (`KTQ→softmax`), and those left unfused with why. */
-  readonly fused: readonly string[];
-  readonly unfused: readonly { readonly pair: string; readonly reason: string }[];
-}
-
-export interface BlockStudy {
+export interface BlockStudy extends BlockComparison {
   readonly cascade: Cascade;
-  /** Every layer alone, with the mapper's defaults. */
-  readonly alone: CascadePoint;
-  readonly rewrites: readonly RewriteBlock[];
-  readonly joint: JointResult;
 }
 
-function mapped(problemIndex: number, cascade: Cascade, constraints: MapspaceConstraints): { mapping: Mapping; energy: number; cycles: number } | string {
-  const l = cascade.layers[problemIndex];
+function mapped(layer: number, cascade: Cascade, constraints: MapspaceConstraints): Mapping | string {
+  const l = cascade.layers[layer];
   const out = mapOne({ problem: l.problem, arch: l.arch, ert: l.ert, constraints, settings: mapSettings({}) });
   if (out.status !== 'mapped') return out.status === 'no-map-space' ? out.error.message : `no valid mapping (${out.status})`;
-  return { mapping: out.mapping, energy: out.evaluation.summary.energy_pJ, cycles: out.evaluation.summary.cycles };
+  return out.mapping;
 }
-
-interface Part {
-  readonly layer: number;
-  readonly level: string | null;
-  readonly mapping: Mapping;
-  readonly energy: number;
-  readonly cycles: number;
-}
-
-const sum = (cascade: Cascade, parts: readonly Part[]): CascadePoint => {
-  let energy = 0;
-  let cycles = 0;
-  for (const p of parts) {
-    const count = cascade.layers[p.layer].count ?? 1;
-    energy += count * p.energy;
-    cycles += count * p.cycles;
-  }
-  return { energy, cycles, groups: parts.map((p) => ({ first: p.layer, last: p.layer, level: p.level, mappings: [p.mapping] })) };
-};
 
 /** The block alone, under each study rewrite level, and jointly (see the file's comment). */
 export function studyBlock(model: TransformerModel | string, archs: BlockArchitectures, options: LayerOptions & { readonly joint?: JointOptions } = {}): BlockStudy {
   const cascade = blockCascade(model, archs, options);
   const ids = cascade.layers.map((l) => l.id);
-  const alone: Part[] = cascade.layers.map((l, g) => {
-    const r = mapped(g, cascade, l.constraints);
-    if (typeof r === 'string') throw new UserError(`${cascade.name}: ${l.id} has no mapping alone on its preset: ${r}`);
-    return { layer: g, level: null, ...r };
+  const alone = cascade.layers.map((l, g) => {
+    const m = mapped(g, cascade, l.constraints);
+    if (typeof m === 'string') throw new UserError(`${cascade.name}: ${l.id} has no mapping alone on its preset: ${m}`);
+    return m;
   });
-  const seeds: { layer: number; role: Role; mapping: Mapping }[] = alone.map((a) => ({ layer: a.layer, role: { input: null, output: null }, mapping: a.mapping }));
-  const rewrites: RewriteBlock[] = [];
+  const rewrites: RewriteMappings[] = [];
   for (const level of FUSION_LEVELS[fusionArchOf(archs.main)]) {
     if (level === archs.main.arch.storage[0].name) continue;
-    const parts = alone.slice();
-    const fused: string[] = [];
+    const pairs: RewriteMappings['pairs'][number][] = [];
     const unfused: { pair: string; reason: string }[] = [];
     for (const [a, b] of FUSION_PAIRS) {
       const ga = ids.indexOf(a);
-      const gb = ids.indexOf(b);
-      if (ga < 0 || gb !== ga + 1) continue;
-      const pair = `${a}→${b}`;
-      const ma = mapped(ga, cascade, fusedConstraints(archs.main, cascade.layers[ga].problem, { kind: 'matmul', level }).constraints);
-      const mb = mapped(gb, cascade, fusedConstraints(archs.no, cascade.layers[gb].problem, { kind: 'normop', level }).constraints);
-      if (typeof ma === 'string' || typeof mb === 'string') {
-        unfused.push({ pair, reason: [ma, mb].filter((x): x is string => typeof x === 'string').join('; ') });
-        continue;
-      }
-      parts[ga] = { layer: ga, level, ...ma };
-      parts[gb] = { layer: gb, level, ...mb };
-      fused.push(pair);
-      seeds.push({ layer: ga, role: { input: null, output: level }, mapping: ma.mapping });
-      seeds.push({ layer: gb, role: { input: level, output: null }, mapping: mb.mapping });
+      if (ga < 0 || ids[ga + 1] !== b) continue;
+      const name = `${a}→${b}`;
+      const producer = mapped(ga, cascade, fusedConstraints(archs.main, cascade.layers[ga].problem, { kind: 'matmul', level }).constraints);
+      const consumer = mapped(ga + 1, cascade, fusedConstraints(archs.no, cascade.layers[ga + 1].problem, { kind: 'normop', level }).constraints);
+      if (typeof producer === 'string' || typeof consumer === 'string') {
+        unfused.push({ pair: name, reason: [producer, consumer].filter((x): x is string => typeof x === 'string').join('; ') });
+      } else pairs.push({ first: ga, name, producer, consumer });
     }
-    rewrites.push({ level, point: sum(cascade, parts), fused, unfused });
+    rewrites.push({ level, pairs, unfused });
   }
-  const joint = jointSearch(cascade, { ...options.joint, seeds: [...seeds, ...(options.joint?.seeds ?? [])] });
-  return { cascade, alone: sum(cascade, alone), rewrites, joint };
+  return { cascade, ...compareBlock(cascade, alone, rewrites, options.joint) };
 }

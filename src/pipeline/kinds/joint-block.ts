@@ -19,7 +19,8 @@ import { evaluateMapping, prepareModel } from '../../model/evaluate.ts';
 import type { Evaluation } from '../../model/result.ts';
 import type { Problem } from '../../workload/problem.ts';
 import { blockLinks, type Cascade, type CascadeLayer } from '../../fusion/cascade.ts';
-import { jointSearch, type CascadePoint, type Role } from '../../fusion/joint.ts';
+import type { CascadePoint } from '../../fusion/joint.ts';
+import { compareBlock, type RewriteMappings } from '../../fusion/compare.ts';
 import { codeVersion } from '../../build/engine-version.ts';
 import { dependencies, type RunRequest, type TaskKind } from '../../build/task.ts';
 import { num, str, strings, type Shape } from '../../build/result-shapes.ts';
@@ -117,7 +118,7 @@ function pointOf(cascade: Cascade, input: JointBlockInput, point: CascadePoint):
       const l = cascade.layers[i];
       const r = evaluateMapping(prepareModel(l.problem, l.arch, l.ert), mapping);
       if (!r.ok) throw new Error(`joint-block: ${l.id}'s mapping does not evaluate: ${r.error.reason}`);
-      layers.push({ layer: l.id, hw: input.layers[i].hw, count: l.count ?? 1, level: g.last > g.first ? g.level : null, group, energy_pJ: r.value.summary.energy_pJ, cycles: r.value.summary.cycles, dram_words: dramWords(r.value), mapping });
+      layers.push({ layer: l.id, hw: input.layers[i].hw, count: l.count ?? 1, level: g.level, group, energy_pJ: r.value.summary.energy_pJ, cycles: r.value.summary.cycles, dram_words: dramWords(r.value), mapping });
     });
   }
   const energy = layers.reduce((a, p) => a + p.count * p.energy_pJ, 0);
@@ -140,51 +141,40 @@ export function jointBlock(request: Pick<RunRequest, 'inputs' | 'deps'>): JointB
     const o = outcome(id);
     return isInfeasible(o) ? null : o.mapping;
   };
-  const seeds: { layer: number; role: Role; mapping: Mapping }[] = input.layers.map((l, g) => ({ layer: g, role: { input: null, output: null }, mapping: mappingOf(l.task)! }));
-  const single = (g: number, mapping: Mapping) => ({ first: g, last: g, level: null, mappings: [mapping] });
-  const alonePoint: CascadePoint = { energy: 0, cycles: 0, groups: seeds.map((s) => single(s.layer, s.mapping)) };
-  const mappings = seeds.map((s) => s.mapping);
-  const rewrites = input.rewrites.map((rw) => {
-    const fusedPairs: string[] = [];
-    const unfusedPairs: string[] = [];
-    const groups: CascadePoint['groups'][number][] = [];
-    const pairAt = new Map<number, { level: string; a: Mapping; b: Mapping }>();
+  const rewrites: RewriteMappings[] = input.rewrites.map((rw) => {
+    const pairs: RewriteMappings['pairs'][number][] = [];
+    const unfused: { pair: string; reason: string }[] = [];
     for (const p of rw.pairs) {
-      const a = mappingOf(p.matmulTask);
-      const b = mappingOf(p.normopTask);
-      const ga = input.layers.findIndex((l) => l.id === p.matmul);
-      if (a === null || b === null || ga < 0) {
-        unfusedPairs.push(`${p.matmul}→${p.normop}`);
-        continue;
-      }
-      fusedPairs.push(`${p.matmul}→${p.normop}`);
-      pairAt.set(ga, { level: rw.level, a, b });
-      seeds.push({ layer: ga, role: { input: null, output: rw.level }, mapping: a }, { layer: ga + 1, role: { input: rw.level, output: null }, mapping: b });
+      const name = `${p.matmul}→${p.normop}`;
+      const producer = mappingOf(p.matmulTask);
+      const consumer = mappingOf(p.normopTask);
+      const first = input.layers.findIndex((l) => l.id === p.matmul);
+      if (producer !== null && consumer !== null && first >= 0) pairs.push({ first, name, producer, consumer });
+      else unfused.push({ pair: name, reason: [p.matmulTask, p.normopTask].map((id) => outcome(id)).filter(isInfeasible).map((o) => o.infeasible).join('; ') });
     }
-    for (let g = 0; g < mappings.length; g++) {
-      const pair = pairAt.get(g);
-      if (pair) {
-        // The study's pair: each side mapped alone under the rewrite; reported as its two layers.
-        groups.push({ ...single(g, pair.a), level: pair.level }, { ...single(g + 1, pair.b), level: pair.level });
-        g++;
-      } else groups.push(single(g, mappings[g]));
-    }
-    return { level: rw.level, point: { energy: 0, cycles: 0, groups }, fusedPairs, unfusedPairs };
+    return { level: rw.level, pairs, unfused };
   });
   const t0 = performance.now();
-  const joint = jointSearch(cascade, { effort: input.search.effort, seed: input.search.seed, seeds });
+  const compared = compareBlock(
+    cascade,
+    input.layers.map((l) => mappingOf(l.task)!),
+    rewrites,
+    { effort: input.search.effort, seed: input.search.seed },
+  );
   const wallMs = performance.now() - t0;
-  const rewritePoints = rewrites.map((rw) => {
-    const point = pointOf(cascade, input, rw.point);
-    // A rewrite pair counts as fused in the report although it is two single-layer groups.
-    const parts = point.layers.map((p, i) => ({ ...p, level: rw.point.groups[i].level }));
-    return { level: rw.level, point: { ...point, fused: rw.fusedPairs.map((p) => `${p.replace('→', '-')}@${rw.level} (rewrite)`), layers: parts }, fused_pairs: rw.fusedPairs, unfused_pairs: rw.unfusedPairs };
-  });
+  const { joint } = compared;
+  const rewritePoints = compared.rewrites.map((rw) => ({
+    level: rw.level,
+    // A rewrite pair is two single-layer groups (each side mapped alone under the rewrite).
+    point: { ...pointOf(cascade, input, rw.point), fused: rw.fused.map((p) => `${p.replace('→', '-')}@${rw.level} (rewrite)`) },
+    fused_pairs: [...rw.fused],
+    unfused_pairs: rw.unfused.map((u) => u.pair),
+  }));
   return {
     ...empty,
     status: 'ok',
     reason: '',
-    alone: pointOf(cascade, input, alonePoint),
+    alone: pointOf(cascade, input, compared.alone),
     rewrites: rewritePoints,
     joint: pointOf(cascade, input, joint.best),
     front: joint.front.map((p) => ({
