@@ -4,8 +4,8 @@
  * and warm (everything cached: the no-op rerun), each as a fresh process the
  * way a user runs it, and how many cells a time budget cut. `--twice` runs
  * cold once more in a cache of its own and compares the two report folders
- * byte for byte, and again without the searches' wall-time columns. The cache and reports go to a temporary folder
- * (EXPT_CACHE_DIR / EXPT_REPORTS_DIR), so the repository's cache/ is untouched.
+ * byte for byte (`reports_identical`). The cache and reports go to a
+ * temporary folder (EXPT_CACHE_DIR / EXPT_REPORTS_DIR), so the repository's cache/ is untouched.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -51,35 +51,14 @@ function readTree(dir: string): Map<string, Buffer> {
   return out;
 }
 
-function sameTree(a: Map<string, Buffer>, b: Map<string, Buffer>, mask: (file: string, text: string) => string = (_, t) => t): string[] {
+function sameTree(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
   const differ: string[] = [];
   for (const [k, v] of a) {
     const w = b.get(k);
-    if (w === undefined || mask(k, v.toString('utf8')) !== mask(k, w.toString('utf8'))) differ.push(k);
+    if (w === undefined || !v.equals(w)) differ.push(k);
   }
   for (const k of b.keys()) if (!a.has(k)) differ.push(k);
   return differ;
-}
-
-/**
- * Blanks the columns that hold a search's wall time (the study's "MSE
- * Runtime", `runtime_s`): a measurement of the run, not a result.
- */
-function withoutRuntime(file: string, text: string): string {
-  const sep = file.endsWith('.csv') ? ',' : file.endsWith('.md') ? '|' : null;
-  if (sep === null) return text;
-  let column = -1;
-  return text
-    .split('\n')
-    .map((line) => {
-      const cells = line.split(sep);
-      const at = cells.findIndex((c) => c.trim() === 'runtime_s' || c.trim() === 'MSE Runtime (s)');
-      if (at >= 0) column = at;
-      else if (column >= 0 && cells.length <= column) column = -1;
-      if (column >= 0 && cells.length > column) cells[column] = '';
-      return cells.join(sep);
-    })
-    .join('\n');
 }
 
 /** Cells whose search its time budget cut (the reason column of layers.csv says so). */
@@ -117,10 +96,8 @@ export async function main(argv: string[]): Promise<number> {
       show('second_cold', second);
       const secondReports = readTree(again.EXPT_REPORTS_DIR);
       const differ = sameTree(reports, secondReports);
-      const differExceptRuntime = sameTree(reports, secondReports, withoutRuntime);
-      identical = differExceptRuntime.length === 0;
-      process.stdout.write(`reports_identical: ${differ.length === 0}${differ.length === 0 ? '' : ` (${differ.join(', ')})`}\n`);
-      process.stdout.write(`reports_identical_except_runtime: ${identical}${identical ? '' : ` (${differExceptRuntime.join(', ')})`}\n`);
+      identical = differ.length === 0;
+      process.stdout.write(`reports_identical: ${identical}${identical ? '' : ` (${differ.join(', ')})`}\n`);
     }
     return cold.code === 0 && warm.code === 0 && warm.summary?.ran === 0 && identical ? 0 : 1;
   } finally {

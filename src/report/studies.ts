@@ -10,7 +10,9 @@
  *     (ranks, ratios, Spearman / Kendall); and a Pareto chart
  *     `charts/hwdse-<experiment>-pareto.svg` (energy against cycles).
  *   - `cross-arch-<experiment>.md` + `.csv`: the study's results table
- *     (Comp | Arch | Mapper | EDP | Cycles | Energy | MSE Runtime).
+ *     (Comp | Arch | Mapper | EDP | Cycles | Energy | MSE Runtime), with
+ *     the mappings each search evaluated in place of its wall time, so two
+ *     cold runs write the same bytes (`expt show` keeps the wall times).
  */
 import { ranks, spearman } from '../sweeps/aggregate.ts';
 import { compareWithStudy, comparisonMarkdown, type StudyComparison } from './hwdse-comparison.ts';
@@ -237,7 +239,7 @@ export function hwdseMarkdown(name: string, description: string | undefined, res
   return out.join('\n');
 }
 
-export const CROSS_ARCH_COLUMNS = ['comp', 'arch', 'mapper', 'edp_J_cycle', 'cycles', 'energy_uJ', 'runtime_s', 'utilization', 'macs', 'kind', 'status', 'reason', 'time_bound', 'task'] as const;
+export const CROSS_ARCH_COLUMNS = ['comp', 'arch', 'mapper', 'edp_J_cycle', 'cycles', 'energy_uJ', 'evaluations', 'utilization', 'macs', 'kind', 'status', 'reason', 'time_bound', 'task'] as const;
 
 export function crossArchCsv(result: CrossArchAggregateResult): string {
   return csvText(
@@ -254,12 +256,12 @@ export function crossArchReportMarkdown(name: string, description: string | unde
     ...(description ? [description, ''] : []),
     `- Mapper ${s.mapper}: ${md(s.description)}; objective ${s.gemm.metrics.join(', ')}.${s.conv.budgetMs !== undefined && result.cells.some((c) => c.kind === 'conv') ? ` Convolutions stop on a ${s.conv.budgetMs / 1000} s time budget (†): their results depend on the machine.` : ''}`,
     "- Constraints: each preset's own (for Gemmini the study's constraints.yaml); convolutions, written in the study's letters, also get the study's R/S/Q/N constraints.",
-    `- ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping (N/A). MSE Runtime: the search's wall time when the cell ran (it stays as cached).`,
+    `- ${result.totals.cells} cells, ${result.totals.infeasible} without a mapping (N/A). MSE Evaluations: the mappings each search evaluated, in place of the study's MSE Runtime: a wall time differs on every run, a report must not (each search's wall time: \`expt show cross-arch:${md(name)}\`).`,
     `- [CSV](${csv}).`,
     '',
     "The study's table (`fetch_experiments_across_archs_results.py`; EDP as Timeloop prints it, energy in uJ):",
     '',
-    crossArchMarkdown(result.cells),
+    crossArchMarkdown(result.cells, 'evaluations'),
     '',
   ];
   const unmapped = result.cells.filter((c) => !c.ok);

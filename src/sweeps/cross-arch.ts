@@ -185,6 +185,8 @@ export interface CrossArchCell {
   readonly utilization: number;
   /** Wall time of the search and evaluation (the study's "MSE Runtime"). */
   readonly runtime_s: number;
+  /** Mappings the search evaluated; absent when the mapper does not say (timeloop-mapper). */
+  readonly evaluations?: number;
   /** Whether the search stopped on its time budget (convolutions) rather than its effort. */
   readonly timeBound: boolean;
   readonly warnings: readonly string[];

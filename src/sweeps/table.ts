@@ -87,10 +87,14 @@ export function cExp2(x: number): string {
  * energy in uJ to 2 decimals, `N/A` where no mapping was found. The
  * mapper column names the preset (the study's says `TL`); a runtime marked
  * `†` is a search that stopped on its time budget.
+ *
+ * `effort: 'evaluations'` puts the mappings each search evaluated in the
+ * last column instead of its wall time: a report must be the same bytes
+ * on every cold run, and a wall time never is.
  */
-export function crossArchTable(cells: readonly CrossArchCell[]): string {
+export function crossArchTable(cells: readonly CrossArchCell[], effort: 'runtime' | 'evaluations' = 'runtime'): string {
   return markdownTable(
-    ['Comp', 'Arch', 'Mapper', 'EDP (J*cycle)', 'Cycles', 'Energy (uJ)', 'MSE Runtime (s)'],
+    ['Comp', 'Arch', 'Mapper', 'EDP (J*cycle)', 'Cycles', 'Energy (uJ)', effort === 'runtime' ? 'MSE Runtime (s)' : 'MSE Evaluations'],
     cells.map((c) => [
       c.comp,
       c.arch,
@@ -98,7 +102,7 @@ export function crossArchTable(cells: readonly CrossArchCell[]): string {
       c.ok ? cExp2(c.edp_J_cycle) : 'N/A',
       c.ok ? String(c.cycles) : 'N/A',
       c.ok ? c.energy_uJ.toFixed(2) : 'N/A',
-      `${c.runtime_s.toFixed(3)}${c.timeBound ? '†' : ''}`,
+      `${effort === 'runtime' ? c.runtime_s.toFixed(3) : c.evaluations === undefined ? 'n/a' : String(c.evaluations)}${c.timeBound ? '†' : ''}`,
     ]),
   );
 }

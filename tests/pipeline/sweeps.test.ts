@@ -195,7 +195,13 @@ test('a sweep and a cross-architecture study through expt run: the library\'s nu
   t.deepEqual(xaCsv.header, [...CROSS_ARCH_COLUMNS]);
   t.deepEqual(xaCsv.rows.map((r) => r['status']), ['ok', 'ok', 'ok', 'infeasible']);
   const xaMd = readFileSync(path.join(reports, 'cross-arch-xa.md'), 'utf8');
-  t.true(xaMd.includes('| Comp | Arch | Mapper | EDP (J*cycle) | Cycles | Energy (uJ) | MSE Runtime (s) |'));
+  t.true(xaMd.includes('| Comp | Arch | Mapper | EDP (J*cycle) | Cycles | Energy (uJ) | MSE Evaluations |'));
+  // The effort column is each map task's own count of evaluated mappings, not a wall time.
+  const evaluated = readdirSync(path.join(dir, 'cache', 'map')).map((k) => (JSON.parse(readFileSync(path.join(dir, 'cache', 'map', k, 'result.json'), 'utf8')) as { search?: { evaluated: number } }).search?.evaluated);
+  for (const r of xaCsv.rows.filter((row) => row['status'] === 'ok')) {
+    t.true(Number(r['evaluations']) > 0 && evaluated.includes(Number(r['evaluations'])), `${r['arch']}/${r['comp']}: ${r['evaluations']}`);
+    t.true(xaMd.includes(`| ${r['evaluations']} |`));
+  }
   t.regex(xaMd, /\| MB3 \| tpu \| TLD \| N\/A \| N\/A \| N\/A \|/);
   const index = readFileSync(path.join(reports, 'index.md'), 'utf8');
   t.true(index.includes('[hwdse-dse.md](hwdse-dse.md)'));
@@ -217,4 +223,14 @@ test('a sweep and a cross-architecture study through expt run: the library\'s nu
   );
   const plan = await expt(dir, 'plan');
   t.regex(plan.stdout, /14 cached, 0 will run/);
+
+  // Cold again from an empty cache: the same bytes (no wall time in a report).
+  rmSync(path.join(dir, 'cache'), { recursive: true });
+  rmSync(reports, { recursive: true });
+  const cold = await runJson(dir, '-j', '2');
+  t.is(cold.summary.ran, 14);
+  t.deepEqual(
+    files.map((f) => readFileSync(path.join(reports, f), 'utf8')),
+    before,
+  );
 });

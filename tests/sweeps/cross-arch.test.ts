@@ -93,6 +93,10 @@ test('small GEMM cells map on every architecture (TLD); the TPU\'s D>=128 leaves
   t.is(lines[0], '| Comp | Arch | Mapper | EDP (J*cycle) | Cycles | Energy (uJ) | MSE Runtime (s) |');
   t.regex(lines[2], /^\| MB6 \| eyeriss \| TLD \| \d\.\d\de[+-]\d\d \| \d+ \| \d+\.\d\d \| \d+\.\d{3} \|$/);
   t.regex(lines.at(-1)!, /^\| MB3 \| tpu \| TLD \| N\/A \| N\/A \| N\/A \| /);
+  const byEffort = crossArchTable([{ ...cells[0], evaluations: 1234, timeBound: true }, tpu], 'evaluations').split('\n');
+  t.is(byEffort[0], '| Comp | Arch | Mapper | EDP (J*cycle) | Cycles | Energy (uJ) | MSE Evaluations |');
+  t.regex(byEffort[2], / \| 1234† \|$/);
+  t.regex(byEffort[3], / \| n\/a \|$/);
 });
 
 test('a small convolution maps on Eyeriss and the results-time TPU with the study\'s letters', (t) => {

@@ -50,6 +50,8 @@ export interface CrossArchRow {
   utilization: number | null;
   /** Wall time of the search (the study's "MSE Runtime"), null when no search ran. */
   runtime_s: number | null;
+  /** Mappings the search evaluated (the reports' effort column: unlike the wall time, the same on every run); null without an embedded search. */
+  evaluations: number | null;
   /** The search stopped on its time budget (convolutions), not its effort. */
   time_bound: boolean;
   task: string;
@@ -75,6 +77,7 @@ export function crossArchAggregate(request: RunRequest): CrossArchAggregateResul
     const row = layerRow(cell.meta, { id: dep?.id ?? '', key: dep?.key ?? '' }, result);
     rows.push(row);
     const wallMs = result.search?.wallMs;
+    const embedded = result.search !== undefined && result.search.algorithm !== 'timeloop-mapper';
     const settings = cell.kind === 'conv' ? study.conv : study.gemm;
     return {
       comp: cell.comp,
@@ -89,6 +92,7 @@ export function crossArchAggregate(request: RunRequest): CrossArchAggregateResul
       energy_uJ: row.energy_pJ === null ? null : row.energy_pJ / 1e6,
       utilization: row.utilization,
       runtime_s: wallMs === undefined ? null : wallMs / 1000,
+      evaluations: embedded ? result.search!.evaluated : null,
       time_bound: !isInfeasible(result) && result.search.stopped_by_budget === true,
       task: dep?.id ?? '',
     };
@@ -114,7 +118,7 @@ export function crossArchAggregate(request: RunRequest): CrossArchAggregateResul
 }
 
 /** The study's results table (`fetch_experiments_across_archs_results.py`) of the rows. */
-export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
+export function crossArchMarkdown(rows: readonly CrossArchRow[], effort: 'runtime' | 'evaluations' = 'runtime'): string {
   const cells: CrossArchCell[] = rows.map((r) => ({
     comp: r.comp,
     arch: r.arch,
@@ -127,10 +131,11 @@ export function crossArchMarkdown(rows: readonly CrossArchRow[]): string {
     energy_uJ: r.energy_uJ ?? Infinity,
     utilization: r.utilization ?? 0,
     runtime_s: r.runtime_s ?? 0,
+    ...(r.evaluations !== null ? { evaluations: r.evaluations } : {}),
     timeBound: r.time_bound,
     warnings: [],
   }));
-  return crossArchTable(cells);
+  return crossArchTable(cells, effort);
 }
 
 const crossArch: Shape = {
@@ -142,7 +147,7 @@ const crossArch: Shape = {
       array: {
         object: {
           comp: str, arch: str, mapper: str, kind: str, ok: bool, reason: str, macs: num,
-          edp_J_cycle: num, cycles: num, energy_uJ: num, utilization: num, runtime_s: num, time_bound: bool, task: str,
+          edp_J_cycle: num, cycles: num, energy_uJ: num, utilization: num, runtime_s: num, evaluations: num, time_bound: bool, task: str,
         },
       },
     },
