@@ -146,7 +146,7 @@ function noted(outcome: MapOutcome, warning: string): MapOutcome {
   return 'search' in outcome ? { ...outcome, search: { ...outcome.search, warnings: [...outcome.search.warnings, warning] } } : outcome;
 }
 
-/** The better of the perfect and the imperfect search (ties: the perfect one), with both searches' time. */
+/** The better of the perfect and the imperfect search (ties: the perfect one), with both searches' time and evaluations. */
 function pickBetter(metrics: MapSettings['metrics'], perfect: MapOutcome, free: MapOutcome | undefined): MapOutcome {
   if (free === undefined) {
     const cut = noted(perfect, 'the time budget ran out before the imperfect search');
@@ -154,7 +154,10 @@ function pickBetter(metrics: MapSettings['metrics'], perfect: MapOutcome, free: 
   }
   const wallMs = ('search' in perfect ? perfect.search.wallMs : 0) + ('search' in free ? free.search.wallMs : 0);
   const stoppedByBudget = ('search' in perfect && perfect.search.stats.stoppedByBudget) || ('search' in free && free.search.stats.stoppedByBudget);
-  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs, stats: { ...o.search.stats, stoppedByBudget } } } : o);
+  // The job's effort is both searches', whichever mapping wins.
+  const evaluated = ('search' in perfect ? perfect.search.stats.evaluated : 0) + ('search' in free ? free.search.stats.evaluated : 0);
+  const exactEvaluations = ('search' in perfect ? perfect.search.stats.exactEvaluations : 0) + ('search' in free ? free.search.stats.exactEvaluations : 0);
+  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs, stats: { ...o.search.stats, stoppedByBudget, evaluated, exactEvaluations } } } : o);
   if (free.status !== 'mapped') return withTime(perfect.status === 'no-map-space' ? free : perfect);
   if (perfect.status !== 'mapped') return withTime(free);
   const p = perfect.evaluation.summary;

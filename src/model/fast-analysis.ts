@@ -133,7 +133,7 @@ function groupInstances(tau: readonly number[][], hSize: number, vSize: number, 
   }
   const rest: number[] = [];
   for (let x = 0; x < n; x++) if (covered[x] === 0) rest.push(x);
-  return { ...groupByTranslation(rest, (x) => tau[x].join(','), (x) => x, hSize, vSize), transfers };
+  return { ...groupByTranslation(rest, (x) => tau[x], (x) => x, hSize, vSize), transfers };
 }
 
 function makePatterns(ends: readonly number[], steps: readonly Float64Array[], R: number, hSize: number, vSize: number): FanoutPatterns {

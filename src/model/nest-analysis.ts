@@ -170,12 +170,13 @@ interface InstancePattern {
 export type GroupEntries = { multicast: number; scatter: number; hops: number; unicastHops: number }[];
 
 /**
- * Groups instances whose deltas are equal (the same translation, `keyOf`)
+ * Groups instances whose deltas are equal (the same translation, `tauOf`)
  * and sums, per group size, the groups and their hops; `idOf` gives the
  * instance number the mesh routes by.
  */
-export function groupByTranslation(members: Iterable<number>, keyOf: (x: number) => string, idOf: (x: number) => number, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
-  const groups = new Map<string, number[]>();
+export function groupByTranslation(members: readonly number[], tauOf: (x: number) => readonly number[], idOf: (x: number) => number, hSize: number, vSize: number): { entries: GroupEntries; groups: number } {
+  const groups = new Map<number | string, number[]>();
+  const keyOf = translationKeys(members, tauOf);
   for (const x of members) {
     const key = keyOf(x);
     const g = groups.get(key);
@@ -195,6 +196,40 @@ export function groupByTranslation(members: Iterable<number>, keyOf: (x: number)
     e.unicastHops += h.unicastHops;
   }
   return { entries: [...bySize.values()], groups: groups.size };
+}
+
+/**
+ * A key per translation, equal exactly when the translations are: a
+ * mixed-radix number over the members' range in each rank (a large array
+ * groups 16,384 instances per call, and joining each into a string cost
+ * most of an imperfect evaluation), or the joined string when the ranges'
+ * product passes what a double holds exactly.
+ */
+function translationKeys(members: readonly number[], tauOf: (x: number) => readonly number[]): (x: number) => number | string {
+  if (members.length === 0) return () => 0;
+  const order = tauOf(members[0]).length;
+  const min = new Array<number>(order).fill(Infinity);
+  const max = new Array<number>(order).fill(-Infinity);
+  for (const x of members) {
+    const t = tauOf(x);
+    for (let r = 0; r < order; r++) {
+      if (t[r] < min[r]) min[r] = t[r];
+      if (t[r] > max[r]) max[r] = t[r];
+    }
+  }
+  const radix = new Array<number>(order);
+  let span = 1;
+  for (let r = 0; r < order; r++) {
+    radix[r] = span;
+    span *= max[r] - min[r] + 1;
+  }
+  if (!(span <= Number.MAX_SAFE_INTEGER)) return (x) => tauOf(x).join(',');
+  return (x) => {
+    const t = tauOf(x);
+    let k = 0;
+    for (let r = 0; r < order; r++) k += (t[r] - min[r]) * radix[r];
+    return k;
+  };
 }
 
 /**
@@ -352,6 +387,32 @@ export function meshSize(nest: LoopNest, props: NestProperties, l: number): { h:
   };
 }
 
+/**
+ * Instance patterns and link coverages, shared by every analysis in this
+ * thread and keyed by everything they are computed from (the projections,
+ * the fanout's loops with the bounds in force and strides, the mesh), so a
+ * search that evaluates many imperfect mappings over one 128×128 fanout
+ * groups its 16,384 instances once, not once per mapping. Pattern ids are
+ * never reused, so a coverage keyed by ids stays right after an eviction.
+ */
+const sharedPatterns = new Map<string, InstancePattern>();
+const sharedCoverage = new Map<string, { entries: GroupEntries; groups: number; transfers: number }>();
+const SHARED_PATTERNS = 256;
+const SHARED_COVERAGE = 4096;
+let nextPatternId = 0;
+
+/** Empties the shared caches: the benchmark measures an evaluation that finds nothing in them. */
+export function clearInstanceCaches(): void {
+  sharedPatterns.clear();
+  sharedCoverage.clear();
+}
+
+/** Inserts into a map kept in least-recently-added order, dropping the oldest past `limit`. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number): void {
+  cache.set(key, value);
+  if (cache.size > limit) cache.delete(cache.keys().next().value!);
+}
+
 class NestAnalysis {
   private readonly loops;
   private readonly n: number;
@@ -373,8 +434,9 @@ class NestAnalysis {
   private readonly computeInfo = new Map<string, number>();
   /** Below-MAC fanouts grouped by translation: compute counts per (stamp prefix, pattern), expanded at the end. */
   private readonly computeByPattern = new Map<string, { prefix: string; pattern: InstancePattern; epochs: number }>();
+  /** This analysis's patterns by (master loop, last-iteration flags); the shared cache below is keyed by content. */
   private readonly patterns = new Map<string, InstancePattern>();
-  private readonly coverage = new Map<string, { entries: GroupEntries; groups: number; transfers: number }>();
+  private projectionKey: string | null = null;
   private readonly indices: number[];
   private readonly curTransform: number[];
   private readonly spaceStamp: number[] = [];
@@ -758,6 +820,20 @@ class NestAnalysis {
     for (let l = bottom; l <= top; l++) key += this.isLastGlobalIteration(top + 1, this.loops[l].dim) ? '1' : '0';
     const known = this.patterns.get(key);
     if (known) return known;
+    const { h, v } = this.meshSize(top);
+    this.projectionKey ??= JSON.stringify(this.problem.dataspaces.map((ds) => ds.projection));
+    let signature = `${this.projectionKey}|${bottom === 0 ? 'macs' : 'tile'}|${h}x${v}`;
+    // The bounds in force inside the run change with the run's own indices, so the key holds both bounds and the case above it.
+    for (let l = bottom; l <= top; l++) {
+      const loop = this.loops[l];
+      const last = this.isLastGlobalIteration(top + 1, loop.dim) ? 1 : 0;
+      signature += `|${loop.dim}:${loop.end}:${loop.residualEnd}:${last}:${loop.space}:${this.vectorStrides[l][loop.dim]}`;
+    }
+    const shared = sharedPatterns.get(signature);
+    if (shared) {
+      this.patterns.set(key, shared);
+      return shared;
+    }
     // Each spatial loop's step, projected: the translation fillSpatialDeltas applies.
     const steps = this.loops.map((loop, l) =>
       this.problem.dataspaces.map((ds) =>
@@ -821,22 +897,22 @@ class NestAnalysis {
       }
     };
     fill(top, 0, 0, top);
-    saved.forEach((v, l) => (this.indices[l] = v));
-    const { h, v } = this.meshSize(top);
+    saved.forEach((x, l) => (this.indices[l] = x));
     const idx = Int32Array.from(deltas.keys());
     const tau: number[][][] = this.problem.dataspaces.map((_, pv) => [...deltas.values()].map((t) => t[pv]));
     const at = new Map<number, number>();
     idx.forEach((n, x) => at.set(n, x));
     const all = [...idx.keys()];
     const pattern: InstancePattern = {
-      id: this.patterns.size,
+      id: nextPatternId++,
       idx,
       visits: Int32Array.from(visits),
       tau,
       at,
-      groups: tau.map((_, pv) => groupByTranslation(all, (x) => tau[pv][x].join(','), (x) => idx[x], h, v).entries),
+      groups: tau.map((_, pv) => groupByTranslation(all, (x) => tau[pv][x], (x) => idx[x], h, v).entries),
     };
     this.patterns.set(key, pattern);
+    remember(sharedPatterns, signature, pattern, SHARED_PATTERNS);
     return pattern;
   }
 
@@ -901,7 +977,7 @@ class NestAnalysis {
    */
   private linkedGroups(prev: InstancePattern, cur: InstancePattern, pv: number, u: readonly number[], hSize: number, vSize: number): { entries: GroupEntries; groups: number; transfers: number } {
     const key = `${prev.id}|${cur.id}|${pv}|${u.join(',')}`;
-    const known = this.coverage.get(key);
+    const known = sharedCoverage.get(key);
     if (known) return known;
     const covered = new Uint8Array(cur.idx.length);
     let transfers = 0;
@@ -918,9 +994,9 @@ class NestAnalysis {
     forEachMeshNeighbour(hSize, vSize, compare);
     const rest: number[] = [];
     for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
-    const grouped = groupByTranslation(rest, (x) => cur.tau[pv][x].join(','), (x) => cur.idx[x], hSize, vSize);
+    const grouped = groupByTranslation(rest, (x) => cur.tau[pv][x], (x) => cur.idx[x], hSize, vSize);
     const result = { ...grouped, transfers };
-    this.coverage.set(key, result);
+    remember(sharedCoverage, key, result, SHARED_COVERAGE);
     return result;
   }
 
