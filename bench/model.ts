@@ -24,10 +24,17 @@
  * residual, every temporal split of the rest. The first evaluation finds
  * the instance caches empty and groups the 16,384 instances; the others
  * reuse them, as a search's later candidates do.
+ *
+ * And the walk's memo on a deep nest: BERT-large FF1 on the `simba` preset
+ * (six levels, three fanouts), imperfect mappings around the perfect
+ * search's best, the walk with its memo against the plain walk (each with
+ * the instance caches warm).
  */
 import { join } from 'node:path';
 import { prepareModel, evaluateMapping } from '../src/model/evaluate.ts';
-import { clearInstanceCaches } from '../src/model/nest-analysis.ts';
+import { analyzeNest, clearInstanceCaches } from '../src/model/nest-analysis.ts';
+import { buildLoopNest } from '../src/model/loop-nest.ts';
+import type { Problem } from '../src/workload/problem.ts';
 import { blockLayers } from '../src/workload/layers.ts';
 import { FastCostModel } from '../src/model/fast-cost.ts';
 import { perturbMapping } from '../src/mapping/random-mapping.ts';
@@ -78,6 +85,7 @@ export function main(argv: string[]): number {
   console.log(`model_lean_fallbacks: ${r.fallbacks}`);
   convFigures(seconds);
   imperfectFigures();
+  memoFigures();
   return 0;
 }
 
@@ -138,6 +146,54 @@ function convFigures(seconds: number): void {
   console.log(`model_conv_general_evals_per_s: ${r.general.toFixed(1)}`);
   console.log(`conv_lean_over_general_ratio: ${(r.lean / r.general).toFixed(0)}`);
   console.log(`model_conv_lean_fallbacks: ${r.fallbacks}`);
+}
+
+/** `mapping` with dimension d split as allocation a of the imperfect map space. */
+function withSplit(space: MapSpace, mapping: Mapping, d: number, a: number): Mapping {
+  const alloc = space.allocations[d][a];
+  const residuals = space.residuals[d][a] ?? alloc;
+  const levels = mapping.levels.map((lm) => ({
+    ...lm,
+    temporal: { ...lm.temporal, factors: lm.temporal.factors.slice(), residuals: lm.temporal.residuals.slice() },
+    spatial: lm.spatial ? { ...lm.spatial, factors: lm.spatial.factors.slice(), residuals: lm.spatial.residuals.slice() } : null,
+  }));
+  space.slots.forEach((slot, s) => {
+    const target = slot.spatial ? levels[slot.level].spatial! : levels[slot.level].temporal;
+    target.factors[d] = alloc[s];
+    target.residuals[d] = residuals[s];
+  });
+  return { levels };
+}
+
+function memoFigures(): void {
+  const preset = loadArchitecture('simba');
+  const problem: Problem = blockLayers('bert-large').find((l) => l.id === 'FF1')!.problem;
+  const ctx = prepareModel(problem, preset.arch, preset.ert);
+  const constraints = presetConstraints(preset, problem);
+  const perfect = localSearch(new MapSpace(problem, preset.arch, constraints), ctx, { metrics: MAPPER_DEFAULTS.metrics, effort: 2000, seed: 1 });
+  if (perfect.mapping === null) throw new Error('FF1 on simba: no perfect mapping to start from');
+  const space = new MapSpace(problem, preset.arch, constraints, { imperfect: 'spatial' });
+  const nests: ReturnType<typeof buildLoopNest>[] = [];
+  const rng = new Random(11);
+  for (let tried = 0; nests.length < 12 && tried < 10_000; tried++) {
+    const d = rng.int(problem.dimensions.length);
+    const a = rng.int(space.allocations[d].length);
+    if (space.residuals[d][a] === null) continue;
+    const nest = buildLoopNest(problem, preset.arch, withSplit(space, perfect.mapping, d, a));
+    if (nest.imperfect) nests.push(nest);
+  }
+  const time = (memo: boolean) => {
+    for (const nest of nests) analyzeNest(problem, nest, { linkTransfers: ctx.linkTransfers, memo });
+    const t = performance.now();
+    for (const nest of nests) analyzeNest(problem, nest, { linkTransfers: ctx.linkTransfers, memo });
+    return (performance.now() - t) / nests.length;
+  };
+  const plain = time(false);
+  const memo = time(true);
+  console.log(`case: BERT-large FF1 on the simba preset, ${nests.length} imperfect mappings around the perfect search's best (general walk)`);
+  console.log(`model_walk_plain_ms: ${plain.toFixed(1)}`);
+  console.log(`model_walk_memo_ms: ${memo.toFixed(1)}`);
+  console.log(`walk_plain_over_memo_ratio: ${(plain / memo).toFixed(1)}`);
 }
 
 function imperfectFigures(): void {

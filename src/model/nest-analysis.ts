@@ -94,6 +94,9 @@ type OperationSpace = PointSet[];
 
 class ElementState {
   lastPointSet: OperationSpace;
+  /** Where it lives: liveState[level].get(key). */
+  level = 0;
+  key = '';
   lastTranslations: Translation[];
   maxSize: number[];
   accessStats: AccessHistogram[];
@@ -146,6 +149,12 @@ export interface NestAnalysisOptions {
    * the default to).
    */
   instances?: 'translations' | 'enumerate';
+  /**
+   * Reuse what a subtree of the walk did when it is entered again in the
+   * same situation (default true with `translations`; see Recording). Off
+   * is the plain walk, which the tests hold this to.
+   */
+  memo?: boolean;
 }
 
 /**
@@ -388,6 +397,67 @@ export function meshSize(nest: LoopNest, props: NestProperties, l: number): { h:
 }
 
 /**
+ * What one call of a loop's subtree did to the walk's accumulators, per
+ * epoch of the call (divided by the epoch count it was called with).
+ *
+ * A subtree entered again with the same last-iteration flags, the same
+ * stamp and the same states relative to its position (the last tile and
+ * translation of every level it reads, its fanouts' previous first delta)
+ * does the same thing translated: every tile, delta and translation moves
+ * with the position and every count scales with the epochs. So the walk
+ * replays it instead of walking it: Timeloop's four iterations per
+ * imperfect loop cost 4^depth calls, most of them repeats.
+ */
+interface Recording {
+  readonly epochs: number;
+  readonly touched: Set<ElementState>;
+  readonly accesses: Map<string, { level: number; key: string; pv: number; multicast: number; scatter: number; accesses: number; hops: number; unicastHops: number }>;
+  readonly maxSize: Map<string, { level: number; key: string; pv: number; value: number }>;
+  readonly links: Map<string, { level: number; key: string; pv: number; value: number }>;
+  readonly compute: Map<string, number>;
+  readonly byPattern: Map<string, { prefix: string; pattern: InstancePattern; epochs: number }>;
+}
+
+function newRecording(epochs: number): Recording {
+  return { epochs, touched: new Set(), accesses: new Map(), maxSize: new Map(), links: new Map(), compute: new Map(), byPattern: new Map() };
+}
+
+/** A recorded subtree call: its effects, the states it left (relative to its position), the stamp and indices it left, its delta. */
+interface MemoEntry {
+  readonly recording: Recording;
+  readonly exit: { level: number; key: string; last: PointSet[]; translations: Translation[]; prevFanout: { pattern: InstancePattern; first: PointSet[] } | null }[];
+  readonly stamp: number[];
+  readonly indices: number[];
+  readonly delta: PointSet[];
+}
+
+let memoReplays = 0;
+
+/** Subtree calls replayed from a recording so far, in this thread (the tests check that the memo is used). */
+export function walkMemoReplays(): number {
+  return memoReplays;
+}
+
+/** A copy of `ps` moved by sign × offset. */
+function shifted(ps: PointSet, offset: readonly number[], sign: 1 | -1): PointSet {
+  const c = ps.clone();
+  c.translate(offset.map((v) => sign * v));
+  return c;
+}
+
+/** A state's last tiles, translations and previous fanout delta, relative to `offset`. */
+function relativeState(st: ElementState, offset: readonly number[][]): string {
+  let k = '';
+  for (let pv = 0; pv < st.lastPointSet.length; pv++) {
+    const t = st.lastTranslations[pv];
+    k += `${shifted(st.lastPointSet[pv], offset[pv], -1).signature()}~${t === null ? 'n' : t.join(',')}`;
+    if (st.prevFanout !== null) k += `~${st.prevFanout.pattern.id}:${shifted(st.prevFanout.first[pv], offset[pv], -1).signature()}`;
+    k += ';';
+  }
+  return k;
+}
+
+/**
  * Instance patterns and link coverages, shared by every analysis in this
  * thread and keyed by everything they are computed from (the projections,
  * the fanout's loops with the bounds in force and strides, the mesh), so a
@@ -442,6 +512,12 @@ class NestAnalysis {
   private readonly spaceStamp: number[] = [];
   private numEpochs = 1;
   private readonly imperfect: boolean;
+  /** Loops whose subtree is memoized (see Recording). */
+  private readonly memoAt: boolean[];
+  /** Per (loop, last-iteration flags, stamp): the states its subtree reads. */
+  private readonly shapes = new Map<string, [number, string][]>();
+  private readonly memo = new Map<string, MemoEntry>();
+  private readonly recorders: Recording[] = [];
 
   constructor(
     private readonly problem: Problem,
@@ -457,6 +533,12 @@ class NestAnalysis {
     this.curTransform = new Array<number>(this.ndims).fill(0);
     this.liveState = Array.from({ length: this.n }, () => new Map<string, ElementState>());
     this.imperfect = nest.loops.some((l) => l.end !== l.residualEnd);
+    const memo = options.memo !== false && options.instances !== 'enumerate';
+    let below = 0;
+    this.memoAt = nest.loops.map((loop) => {
+      if (loop.space === TIME && loop.end > 1) below++;
+      return memo && loop.space === TIME && below >= 2;
+    });
 
     const props = nestProperties(nest);
     this.props = props;
@@ -500,8 +582,11 @@ class NestAnalysis {
     let s = this.liveState[l].get(key);
     if (!s) {
       s = new ElementState(this.orders);
+      s.level = l;
+      s.key = key;
       this.liveState[l].set(key, s);
     }
+    for (const r of this.recorders) r.touched.add(s);
     return s;
   }
 
@@ -575,6 +660,138 @@ class NestAnalysis {
   }
 
   private computeDeltas(l: number): OperationSpace {
+    if (!this.memoAt[l]) return this.walkDeltas(l);
+    let shape = `${l}|`;
+    for (let d = 0; d < this.ndims; d++) shape += this.isLastGlobalIteration(l + 1, d) ? '1' : '0';
+    shape += `|${this.stampKey(false)}`;
+    const touched = this.shapes.get(shape);
+    const offset = this.offsets();
+    if (touched === undefined) {
+      // First visit: learn which states the subtree reads, to key the next visits by them.
+      const r = this.record(l);
+      this.shapes.set(shape, [...r.recording.touched].map((st) => [st.level, st.key]));
+      return r.delta;
+    }
+    let key = shape;
+    for (const [level, k] of touched) {
+      const st = this.liveState[level].get(k);
+      key += st === undefined ? '|-' : `|${relativeState(st, offset)}`;
+    }
+    const hit = this.memo.get(key);
+    if (hit) {
+      memoReplays++;
+      return this.replay(hit, offset);
+    }
+    const { recording, delta } = this.record(l);
+    this.memo.set(key, {
+      recording,
+      exit: [...recording.touched].map((st) => ({
+        level: st.level,
+        key: st.key,
+        last: st.lastPointSet.map((ps, pv) => shifted(ps, offset[pv], -1)),
+        translations: st.lastTranslations.map((t) => (t === null ? null : t.slice())),
+        prevFanout: st.prevFanout === null ? null : { pattern: st.prevFanout.pattern, first: st.prevFanout.first.map((ps, pv) => shifted(ps, offset[pv], -1)) },
+      })),
+      stamp: this.spaceStamp.slice(),
+      indices: this.indices.slice(0, l),
+      delta: delta.map((ps, pv) => shifted(ps, offset[pv], -1)),
+    });
+    return delta;
+  }
+
+  /** Walks loop l's subtree while recording what it does. */
+  private record(l: number): { recording: Recording; delta: OperationSpace } {
+    const recording = newRecording(this.numEpochs);
+    this.recorders.push(recording);
+    try {
+      return { recording, delta: this.walkDeltas(l) };
+    } finally {
+      this.recorders.pop();
+    }
+  }
+
+  /** Does again what a recorded subtree did, at this position and epoch count. */
+  private replay(entry: MemoEntry, offset: number[][]): OperationSpace {
+    const rec = entry.recording;
+    const epochs = this.numEpochs;
+    for (const a of rec.accesses.values()) this.addAccesses(this.state(a.level, a.key), a.pv, a.multicast, a.scatter, a.accesses * epochs, a.hops * epochs, a.unicastHops * epochs);
+    for (const m of rec.maxSize.values()) this.noteSize(this.state(m.level, m.key), m.pv, m.value);
+    for (const x of rec.links.values()) this.addLinks(this.state(x.level, x.key), x.pv, x.value * epochs);
+    for (const [k, v] of rec.compute) this.addCompute(k, v * epochs);
+    for (const [k, b] of rec.byPattern) this.addByPattern(k, b.prefix, b.pattern, b.epochs * epochs);
+    for (const x of entry.exit) {
+      const st = this.state(x.level, x.key);
+      st.lastPointSet = x.last.map((ps, pv) => shifted(ps, offset[pv], 1));
+      st.lastTranslations = x.translations.map((t) => (t === null ? null : t.slice()));
+      st.prevFanout = x.prevFanout === null ? null : { pattern: x.prevFanout.pattern, first: x.prevFanout.first.map((ps, pv) => shifted(ps, offset[pv], 1)) };
+    }
+    for (let i = 0; i < entry.stamp.length; i++) this.spaceStamp[i] = entry.stamp[i];
+    for (let k = 0; k < entry.indices.length; k++) this.indices[k] = entry.indices[k];
+    return entry.delta.map((ps, pv) => shifted(ps, offset[pv], 1));
+  }
+
+  /** The current position projected on every dataspace: what a relative state is relative to. */
+  private offsets(): number[][] {
+    return this.problem.dataspaces.map((ds) =>
+      ds.projection.map((rank) => {
+        let v = 0;
+        for (const t of rank) v += this.curTransform[t.dimension] * t.coefficient;
+        return v;
+      }),
+    );
+  }
+
+  private addAccesses(state: ElementState, pv: number, multicast: number, scatter: number, accesses: number, hops: number, unicastHops: number): void {
+    state.accessStats[pv].add(multicast, scatter, accesses, hops, unicastHops);
+    for (const r of this.recorders) {
+      const id = `${state.level}#${state.key}#${pv}#${multicast}#${scatter}`;
+      const e = r.accesses.get(id);
+      // Every value is an integer or a half-integer times this epoch count, so the division and the sums are exact.
+      if (e) {
+        e.accesses += accesses / r.epochs;
+        e.hops += hops / r.epochs;
+        e.unicastHops += unicastHops / r.epochs;
+      } else r.accesses.set(id, { level: state.level, key: state.key, pv, multicast, scatter, accesses: accesses / r.epochs, hops: hops / r.epochs, unicastHops: unicastHops / r.epochs });
+    }
+  }
+
+  private noteSize(state: ElementState, pv: number, size: number): void {
+    state.maxSize[pv] = Math.max(state.maxSize[pv], size);
+    for (const r of this.recorders) {
+      const id = `${state.level}#${state.key}#${pv}`;
+      const e = r.maxSize.get(id);
+      if (e) e.value = Math.max(e.value, size);
+      else r.maxSize.set(id, { level: state.level, key: state.key, pv, value: size });
+    }
+  }
+
+  private addLinks(state: ElementState, pv: number, transfers: number): void {
+    state.linkTransfers[pv] += transfers;
+    for (const r of this.recorders) {
+      const id = `${state.level}#${state.key}#${pv}`;
+      const e = r.links.get(id);
+      if (e) e.value += transfers / r.epochs;
+      else r.links.set(id, { level: state.level, key: state.key, pv, value: transfers / r.epochs });
+    }
+  }
+
+  private addCompute(key: string, n: number): void {
+    this.computeInfo.set(key, (this.computeInfo.get(key) ?? 0) + n);
+    for (const r of this.recorders) r.compute.set(key, (r.compute.get(key) ?? 0) + n / r.epochs);
+  }
+
+  private addByPattern(key: string, prefix: string, pattern: InstancePattern, epochs: number): void {
+    const c = this.computeByPattern.get(key);
+    if (c) c.epochs += epochs;
+    else this.computeByPattern.set(key, { prefix, pattern, epochs });
+    for (const r of this.recorders) {
+      const e = r.byPattern.get(key);
+      if (e) e.epochs += epochs / r.epochs;
+      else r.byPattern.set(key, { prefix, pattern, epochs: epochs / r.epochs });
+    }
+  }
+
+  private walkDeltas(l: number): OperationSpace {
     if (this.isBoundary[l]) this.spaceStamp.push(0);
     const key = this.stampKey(true);
     const state = this.state(l, key);
@@ -584,9 +801,7 @@ class NestAnalysis {
 
     const pointSet = this.currentWorkingSet(l);
     if (this.isBoundary[l] || this.master[l]) {
-      for (let pv = 0; pv < this.nds; pv++) {
-        state.maxSize[pv] = Math.max(state.maxSize[pv], pointSet[pv].size());
-      }
+      for (let pv = 0; pv < this.nds; pv++) this.noteSize(state, pv, pointSet[pv].size());
     }
 
     // Subtract the previous tile unless the tile's stride changed direction or magnitude.
@@ -620,8 +835,8 @@ class NestAnalysis {
     if (l === 0) {
       const body = numIterations * this.numEpochs;
       const key = this.stampKey(true);
-      this.computeInfo.set(key, (this.computeInfo.get(key) ?? 0) + body);
-      for (let pv = 0; pv < this.nds; pv++) state.accessStats[pv].at(1, 1).accesses += body;
+      this.addCompute(key, body);
+      for (let pv = 0; pv < this.nds; pv++) this.addAccesses(state, pv, 1, 1, body, 0, 0);
       return;
     }
 
@@ -682,7 +897,7 @@ class NestAnalysis {
       for (let pv = 0; pv < this.nds; pv++) {
         let total = 0;
         for (let i = 0; i < sizes.length; i++) total += sizes[i][pv] * scales[i];
-        state.accessStats[pv].at(1, 1).accesses += total * this.numEpochs;
+        this.addAccesses(state, pv, 1, 1, total * this.numEpochs, 0, 0);
       }
     }
   }
@@ -931,9 +1146,7 @@ class NestAnalysis {
       this.projectPoint(this.operationPoint(), first);
       const prefix = this.stampKey(true);
       const key = `${prefix}#${pattern.id}`;
-      const c = this.computeByPattern.get(key);
-      if (c) c.epochs += this.numEpochs;
-      else this.computeByPattern.set(key, { prefix, pattern, epochs: this.numEpochs });
+      this.addByPattern(key, prefix, pattern, this.numEpochs);
       this.spaceStamp[last] = pattern.visits[pattern.visits.length - 1];
     } else {
       this.spaceStamp[last] = pattern.idx[0];
@@ -955,15 +1168,14 @@ class NestAnalysis {
           const linked = this.linkedGroups(prev.pattern, pattern, pv, u, hSize, vSize);
           if (linked.groups < fullGroups) {
             chosen = linked.entries;
-            state.linkTransfers[pv] += linked.transfers * amount;
+            this.addLinks(state, pv, linked.transfers * amount);
           }
         }
       }
-      const hist = state.accessStats[pv];
       for (const e of chosen) {
         // As multicastAccesses: Σ of the groups' accesses, hops scaled by accesses per group.
         const accesses = e.scatter * amount;
-        hist.add(e.multicast, e.scatter, accesses, (e.hops * accesses) / e.scatter, (e.unicastHops * accesses) / e.scatter);
+        this.addAccesses(state, pv, e.multicast, e.scatter, accesses, (e.hops * accesses) / e.scatter, (e.unicastHops * accesses) / e.scatter);
       }
     }
     if (this.options.linkTransfers) state.prevFanout = { pattern, first };

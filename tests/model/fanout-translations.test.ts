@@ -8,7 +8,9 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { analyzeNest } from '../../src/model/nest-analysis.ts';
+import { analyzeNest, walkMemoReplays } from '../../src/model/nest-analysis.ts';
+import { loadArchitecture } from '../../src/inputs/presets.ts';
+import { TIME } from '../../src/model/loop-nest.ts';
 import { buildLoopNest } from '../../src/model/loop-nest.ts';
 import { randomMapping } from '../../src/mapping/random-mapping.ts';
 import type { Mapping } from '../../src/mapping/mapping.ts';
@@ -96,6 +98,11 @@ for (let chunk = 0; chunk < CHUNKS; chunk++) {
         continue;
       }
       const fast = analyzeNest(problem, nest, { linkTransfers });
+      const plain = analyzeNest(problem, nest, { linkTransfers, memo: false });
+      if (JSON.stringify(plain) !== JSON.stringify(reference)) {
+        t.deepEqual(plain, reference, `plain walk, mapping #${k}: ${JSON.stringify({ bounds: problem.bounds, coefficients: problem.coefficients, mapping })}`);
+        return;
+      }
       if (reference.tiles.some((ts) => ts.some((x) => x.linkTransfers > 0))) links++;
       if (JSON.stringify(fast) !== JSON.stringify(reference)) {
         t.deepEqual(fast, reference, `mapping #${k}: ${JSON.stringify({ bounds: problem.bounds, coefficients: problem.coefficients, mapping })}`);
@@ -107,3 +114,46 @@ for (let chunk = 0; chunk < CHUNKS; chunk++) {
     t.log(`${imperfect} imperfect, ${imperfectSpatial} with an imperfect spatial loop, ${links} with link transfers`);
   });
 }
+
+test("the walk's memo (subtrees replayed from a recording) = the plain walk on random imperfect mappings of GEMMs and convolutions on every preset", (t) => {
+  const presets = ['gemmini', 'eyeriss', 'simba', 'tpu', 'pim'].map((id) => loadArchitecture(id).arch);
+  const rng = new Random(777);
+  const before = walkMemoReplays();
+  let compared = 0;
+  for (let k = 0; compared < 1000 && k < 20000; k++) {
+    const arch = presets[k % presets.length];
+    const pick = (xs: readonly number[]) => xs[rng.int(xs.length)];
+    const problem =
+      rng.next() < 0.6
+        ? gemmProblem('memo-gemm', { D: pick([24, 40, 64, 96]), E: pick([16, 36, 48]), L: pick([12, 30, 64]) })
+        : convProblem('memo-conv', { R: pick([1, 3]), S: pick([1, 3]), P: pick([7, 14]), Q: pick([7, 10]), C: pick([3, 8, 16]), K: pick([8, 16, 24]), N: 1, Wstride: 1 + rng.int(2), Hstride: 1, Wdilation: 1, Hdilation: 1 });
+    const mapping = makeImperfect(problem, randomMapping(problem, arch, rng, { spatialBias: 0.5 }), rng);
+    let nest;
+    try {
+      nest = buildLoopNest(problem, arch, mapping);
+    } catch {
+      continue;
+    }
+    // The plain walk costs up to 4^(temporal loops): keep it to what it finishes quickly.
+    const temporal = nest.loops.filter((l) => l.space === TIME && l.end > 1).length;
+    if (temporal < 3 || temporal > 7) continue;
+    const linkTransfers = rng.next() < 0.9;
+    let plain;
+    try {
+      plain = analyzeNest(problem, nest, { linkTransfers, memo: false });
+    } catch (e) {
+      t.throws(() => analyzeNest(problem, nest, { linkTransfers }), { message: (e as Error).message });
+      continue;
+    }
+    const memo = analyzeNest(problem, nest, { linkTransfers });
+    compared++;
+    if (JSON.stringify(memo) !== JSON.stringify(plain)) {
+      t.deepEqual(memo, plain, `mapping #${k}: ${JSON.stringify({ bounds: problem.bounds, coefficients: problem.coefficients, mapping })}`);
+      return;
+    }
+  }
+  const replays = walkMemoReplays() - before;
+  t.is(compared, 1000);
+  t.true(replays > 10 * compared, `${replays} replays`);
+  t.log(`${compared} mappings, ${replays} subtree calls replayed`);
+});
