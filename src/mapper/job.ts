@@ -157,7 +157,7 @@ function pickBetter(metrics: MapSettings['metrics'], perfect: MapOutcome, free: 
   // The job's effort is both searches', whichever mapping wins.
   const evaluated = ('search' in perfect ? perfect.search.stats.evaluated : 0) + ('search' in free ? free.search.stats.evaluated : 0);
   const exactEvaluations = ('search' in perfect ? perfect.search.stats.exactEvaluations : 0) + ('search' in free ? free.search.stats.exactEvaluations : 0);
-  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs, stats: { ...o.search.stats, stoppedByBudget, evaluated, exactEvaluations } } } : o);
+  const withTime = (o: MapOutcome): MapOutcome => ('search' in o ? { ...o, search: { ...o.search, wallMs, stats: { ...o.search.stats, stoppedByBudget, evaluated, exactEvaluations, wallMs } } } : o);
   if (free.status !== 'mapped') return withTime(perfect.status === 'no-map-space' ? free : perfect);
   if (perfect.status !== 'mapped') return withTime(free);
   const p = perfect.evaluation.summary;

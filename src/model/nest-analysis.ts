@@ -169,8 +169,8 @@ interface InstancePattern {
   readonly visits: Int32Array;
   /** tau[pv][x]: translation of instance x's delta, per rank. */
   readonly tau: number[][][];
-  /** Instance number → position in `idx`. */
-  readonly at: Map<number, number>;
+  /** Instance number → position in `idx` (-1: no such instance in this call). */
+  readonly at: Int32Array;
   /** Per dataspace: groups of instances with equal translations (multicast), by group size. */
   readonly groups: GroupEntries[];
 }
@@ -297,6 +297,12 @@ export function analyzeNest(
  */
 export function groupHops(members: readonly number[], hSize: number, vSize: number): { hops: number; unicastHops: number } {
   const vCenter = (vSize - 1) / 2;
+  if (members.length === 1) {
+    // A unicast (most groups of a large array): its own path, without the per-column table.
+    const id = members[0];
+    const path = (id % hSize) + Math.abs(Math.floor(id / hSize) - vCenter);
+    return { hops: path, unicastHops: path };
+  }
   let hops = 0;
   let unicastHops = 0;
   let hMax = 0;
@@ -1115,8 +1121,10 @@ class NestAnalysis {
     saved.forEach((x, l) => (this.indices[l] = x));
     const idx = Int32Array.from(deltas.keys());
     const tau: number[][][] = this.problem.dataspaces.map((_, pv) => [...deltas.values()].map((t) => t[pv]));
-    const at = new Map<number, number>();
-    idx.forEach((n, x) => at.set(n, x));
+    let most = 0;
+    for (const n of idx) most = Math.max(most, n);
+    const at = new Int32Array(most + 1).fill(-1);
+    idx.forEach((n, x) => (at[n] = x));
     const all = [...idx.keys()];
     const pattern: InstancePattern = {
       id: nextPatternId++,
@@ -1194,9 +1202,9 @@ class NestAnalysis {
     const covered = new Uint8Array(cur.idx.length);
     let transfers = 0;
     const compare = (c: number, o: number) => {
-      const x = cur.at.get(c);
-      const y = prev.at.get(o);
-      if (x === undefined || y === undefined || covered[x] === 1) return;
+      const x = c < cur.at.length ? cur.at[c] : -1;
+      const y = o < prev.at.length ? prev.at[o] : -1;
+      if (x < 0 || y < 0 || covered[x] === 1) return;
       const a = cur.tau[pv][x];
       const b = prev.tau[pv][y];
       for (let r = 0; r < a.length; r++) if (b[r] - a[r] !== u[r]) return;
