@@ -208,19 +208,8 @@ function imperfectFigures(): void {
   const spatialSlot = space.slots.findIndex((slot, s) => slot.spatial && space.allocations[d].some((a) => a[s] === 119));
   const pool: Mapping[] = [];
   space.allocations[d].forEach((alloc, a) => {
-    const residuals = space.residuals[d][a];
-    if (residuals === null || alloc[spatialSlot] !== 119) return;
-    const levels = perfect.mapping!.levels.map((lm) => ({
-      ...lm,
-      temporal: { ...lm.temporal, factors: lm.temporal.factors.slice(), residuals: lm.temporal.residuals.slice() },
-      spatial: lm.spatial ? { ...lm.spatial, factors: lm.spatial.factors.slice(), residuals: lm.spatial.residuals.slice() } : null,
-    }));
-    space.slots.forEach((slot, s) => {
-      const target = slot.spatial ? levels[slot.level].spatial! : levels[slot.level].temporal;
-      target.factors[d] = alloc[s];
-      target.residuals[d] = residuals[s];
-    });
-    const m = { levels };
+    if (space.residuals[d][a] === null || alloc[spatialSlot] !== 119) return;
+    const m = withSplit(space, perfect.mapping!, d, a);
     if (evaluateMapping(ctx, m).ok) pool.push(m);
   });
   if (pool.length < 2) throw new Error(`KQV on pim: ${pool.length} valid imperfect mappings with 119 D columns`);
