@@ -473,20 +473,27 @@ function relativeState(st: ElementState, offset: readonly number[][]): string {
  */
 const sharedPatterns = new Map<string, InstancePattern>();
 const sharedCoverage = new Map<string, { entries: GroupEntries; groups: number; transfers: number }>();
-const SHARED_PATTERNS = 256;
+/** Instances the kept patterns may hold in all (a 256 × 256 array's pattern holds 65,536, some megabytes). */
+const SHARED_PATTERN_INSTANCES = 1 << 20;
 const SHARED_COVERAGE = 4096;
+let sharedInstances = 0;
 let nextPatternId = 0;
 
 /** Empties the shared caches: the benchmark measures an evaluation that finds nothing in them. */
 export function clearInstanceCaches(): void {
   sharedPatterns.clear();
   sharedCoverage.clear();
+  sharedInstances = 0;
 }
 
-/** Inserts into a map kept in least-recently-added order, dropping the oldest past `limit`. */
-function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number): void {
+/** Inserts into a map kept in least-recently-added order, dropping the oldest while `over` says it holds too much. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, over: () => boolean, dropped: (v: V) => void = () => {}): void {
   cache.set(key, value);
-  if (cache.size > limit) cache.delete(cache.keys().next().value!);
+  while (cache.size > 1 && over()) {
+    const oldest = cache.keys().next().value!;
+    dropped(cache.get(oldest)!);
+    cache.delete(oldest);
+  }
 }
 
 class NestAnalysis {
@@ -1135,7 +1142,8 @@ class NestAnalysis {
       groups: tau.map((_, pv) => groupByTranslation(all, (x) => tau[pv][x], (x) => idx[x], h, v).entries),
     };
     this.patterns.set(key, pattern);
-    remember(sharedPatterns, signature, pattern, SHARED_PATTERNS);
+    sharedInstances += pattern.idx.length;
+    remember(sharedPatterns, signature, pattern, () => sharedInstances > SHARED_PATTERN_INSTANCES, (p) => (sharedInstances -= p.idx.length));
     return pattern;
   }
 
@@ -1216,7 +1224,7 @@ class NestAnalysis {
     for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
     const grouped = groupByTranslation(rest, (x) => cur.tau[pv][x], (x) => cur.idx[x], hSize, vSize);
     const result = { ...grouped, transfers };
-    remember(sharedCoverage, key, result, SHARED_COVERAGE);
+    remember(sharedCoverage, key, result, () => sharedCoverage.size > SHARED_COVERAGE);
     return result;
   }
 
