@@ -1209,21 +1209,42 @@ class NestAnalysis {
     if (known) return known;
     const covered = new Uint8Array(cur.idx.length);
     let transfers = 0;
-    const compare = (c: number, o: number) => {
-      const x = c < cur.at.length ? cur.at[c] : -1;
+    // Instance x takes its delta over a link when a mesh neighbour held it: the
+    // count does not depend on the order linkTransfers visits the pairs in.
+    const curTau = cur.tau[pv];
+    const prevTau = prev.tau[pv];
+    const matches = (x: number, o: number): boolean => {
       const y = o < prev.at.length ? prev.at[o] : -1;
-      if (x < 0 || y < 0 || covered[x] === 1) return;
-      const a = cur.tau[pv][x];
-      const b = prev.tau[pv][y];
-      for (let r = 0; r < a.length; r++) if (b[r] - a[r] !== u[r]) return;
-      covered[x] = 1;
-      transfers++;
+      if (y < 0) return false;
+      const a = curTau[x];
+      const b = prevTau[y];
+      for (let r = 0; r < a.length; r++) if (b[r] - a[r] !== u[r]) return false;
+      return true;
     };
-    forEachMeshNeighbour(hSize, vSize, compare);
-    const rest: number[] = [];
-    for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
-    const grouped = groupByTranslation(rest, (x) => cur.tau[pv][x], (x) => cur.idx[x], hSize, vSize);
-    const result = { ...grouped, transfers };
+    for (let x = 0; x < cur.idx.length; x++) {
+      const c = cur.idx[x];
+      const h = c % hSize;
+      const v = (c - h) / hSize;
+      if (v >= vSize) continue;
+      if (
+        (vSize > 1 && ((v > 0 && matches(x, c - hSize)) || (v < vSize - 1 && matches(x, c + hSize)))) ||
+        (hSize > 1 && ((h > 0 && matches(x, c - 1)) || (h < hSize - 1 && matches(x, c + 1))))
+      ) {
+        covered[x] = 1;
+        transfers++;
+      }
+    }
+    let result: { entries: GroupEntries; groups: number; transfers: number };
+    if (transfers === 0) {
+      // Nothing came over a link: the groups are the pattern's own (grouped from the same instances in the same order).
+      let groups = 0;
+      for (const e of cur.groups[pv]) groups += e.scatter;
+      result = { entries: cur.groups[pv], groups, transfers };
+    } else {
+      const rest: number[] = [];
+      for (let x = 0; x < cur.idx.length; x++) if (covered[x] === 0) rest.push(x);
+      result = { ...groupByTranslation(rest, (x) => cur.tau[pv][x], (x) => cur.idx[x], hSize, vSize), transfers };
+    }
     remember(sharedCoverage, key, result, () => sharedCoverage.size > SHARED_COVERAGE);
     return result;
   }
