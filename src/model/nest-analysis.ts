@@ -439,6 +439,9 @@ interface MemoEntry {
 
 let memoReplays = 0;
 
+/** Recorded subtree calls one analysis keeps at most. */
+const MEMO_ENTRIES = 20_000;
+
 /** Subtree calls replayed from a recording so far, in this thread (the tests check that the memo is used). */
 export function walkMemoReplays(): number {
   return memoReplays;
@@ -695,6 +698,8 @@ class NestAnalysis {
       memoReplays++;
       return this.replay(hit, offset);
     }
+    // A walk whose situations never repeat would only pay for the recordings: past a bound, it walks.
+    if (this.memo.size >= MEMO_ENTRIES) return this.walkDeltas(l);
     const { recording, delta } = this.record(l);
     this.memo.set(key, {
       recording,
