@@ -711,7 +711,7 @@ class NestAnalysis {
         prevFanout: st.prevFanout === null ? null : { pattern: st.prevFanout.pattern, first: st.prevFanout.first.map((ps, pv) => shifted(ps, offset[pv], -1)) },
       })),
       stamp: this.spaceStamp.slice(),
-      indices: this.indices.slice(0, l),
+      indices: this.indices.slice(0, l + 1),
       delta: delta.map((ps, pv) => shifted(ps, offset[pv], -1)),
     });
     return delta;
