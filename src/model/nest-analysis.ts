@@ -549,7 +549,8 @@ class NestAnalysis {
     this.curTransform = new Array<number>(this.ndims).fill(0);
     this.liveState = Array.from({ length: this.n }, () => new Map<string, ElementState>());
     this.imperfect = nest.loops.some((l) => l.end !== l.residualEnd);
-    const memo = options.memo !== false && options.instances !== 'enumerate';
+    // A perfect nest walks two iterations a loop, too few repeats to pay for the recordings.
+    const memo = options.memo !== false && options.instances !== 'enumerate' && this.imperfect;
     let below = 0;
     this.memoAt = nest.loops.map((loop) => {
       if (loop.space === TIME && loop.end > 1) below++;
