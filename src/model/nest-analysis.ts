@@ -762,8 +762,9 @@ class NestAnalysis {
 
   private addAccesses(state: ElementState, pv: number, multicast: number, scatter: number, accesses: number, hops: number, unicastHops: number): void {
     state.accessStats[pv].add(multicast, scatter, accesses, hops, unicastHops);
+    if (this.recorders.length === 0) return;
+    const id = `${state.level}#${state.key}#${pv}#${multicast}#${scatter}`;
     for (const r of this.recorders) {
-      const id = `${state.level}#${state.key}#${pv}#${multicast}#${scatter}`;
       const e = r.accesses.get(id);
       // Every value is an integer or a half-integer times this epoch count, so the division and the sums are exact.
       if (e) {
@@ -776,8 +777,9 @@ class NestAnalysis {
 
   private noteSize(state: ElementState, pv: number, size: number): void {
     state.maxSize[pv] = Math.max(state.maxSize[pv], size);
+    if (this.recorders.length === 0) return;
+    const id = `${state.level}#${state.key}#${pv}`;
     for (const r of this.recorders) {
-      const id = `${state.level}#${state.key}#${pv}`;
       const e = r.maxSize.get(id);
       if (e) e.value = Math.max(e.value, size);
       else r.maxSize.set(id, { level: state.level, key: state.key, pv, value: size });
@@ -786,8 +788,9 @@ class NestAnalysis {
 
   private addLinks(state: ElementState, pv: number, transfers: number): void {
     state.linkTransfers[pv] += transfers;
+    if (this.recorders.length === 0) return;
+    const id = `${state.level}#${state.key}#${pv}`;
     for (const r of this.recorders) {
-      const id = `${state.level}#${state.key}#${pv}`;
       const e = r.links.get(id);
       if (e) e.value += transfers / r.epochs;
       else r.links.set(id, { level: state.level, key: state.key, pv, value: transfers / r.epochs });
