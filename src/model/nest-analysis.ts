@@ -151,8 +151,9 @@ export interface NestAnalysisOptions {
   instances?: 'translations' | 'enumerate';
   /**
    * Reuse what a subtree of the walk did when it is entered again in the
-   * same situation (default true with `translations`; see Recording). Off
-   * is the plain walk, which the tests hold this to.
+   * same situation (default true with `translations`, used in imperfect
+   * nests; see Recording). Off is the plain walk, which the tests hold
+   * this to.
    */
   memo?: boolean;
 }
